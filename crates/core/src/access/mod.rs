@@ -1,0 +1,6 @@
+//! How counselors get in: browser sessions (cookie) and API tokens (bearer). Both are random
+//! secrets of which only a SHA-256 is stored.
+
+pub mod api_tokens;
+pub mod browser_sessions;
+pub mod secrets;

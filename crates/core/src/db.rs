@@ -1,0 +1,78 @@
+//! Connecting to SQLite or PostgreSQL, migrating, and write transactions that behave the same
+//! on both.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};
+use sea_orm::{SqliteTransactionMode, TransactionOptions};
+
+/// Open a pool. SQLite files are created on first use, in WAL mode with a busy timeout and
+/// foreign keys on; the parent folder is created too.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5));
+    if url.starts_with("sqlite:") {
+        if let Some(parent) = sqlite_path(url).and_then(|p| p.parent().map(|p| p.to_path_buf())) {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(&parent).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        opts.max_connections(8).min_connections(1);
+        opts.map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts).await
+}
+
+/// The file behind a `sqlite://path?…` URL, if it names one.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// Start a transaction that may read and then write. On SQLite it takes the write lock at
+/// `BEGIN` (`BEGIN IMMEDIATE`): a deferred transaction that upgrades later fails at once with
+/// "database is locked", whatever the busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.ping().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/k.db?mode=rwc"),
+            Some("data/k.db".into())
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! The `assignment` table.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "assignment")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub couple_id: Uuid,
+    pub exercise_id: Uuid,
+    pub series_id: Option<Uuid>,
+    pub due_at: DateTimeUtc,
+    pub visibility: String,
+    pub recurrence: Option<String>,
+    pub recurrence_until: Option<Date>,
+    pub created_by: Option<Uuid>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

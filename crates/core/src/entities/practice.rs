@@ -1,0 +1,24 @@
+//! The `practice` table.
+use crate::domain::TimeZone;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "practice")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub timezone: TimeZone,
+    pub reminder_hours_before: i32,
+    pub quiet_hours_start: i32,
+    pub quiet_hours_end: i32,
+    pub link_expiry_days: i32,
+    pub note_format: String,
+    pub paper_size: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

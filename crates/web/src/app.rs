@@ -1,0 +1,166 @@
+//! Assembling the application: state, router, middleware, and a server that shuts down
+//! gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use kintsugi_core::access::browser_sessions::SessionLimits;
+use kintsugi_core::clock::SharedClock;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::throttle::SignInThrottle;
+use crate::config::Config;
+use crate::routes;
+
+/// Largest request body accepted anywhere.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    pub throttle: Arc<SignInThrottle>,
+    pub session_limits: SessionLimits,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, clock: SharedClock, config: Config) -> Self {
+        let throttle = Arc::new(SignInThrottle::new(config.sign_in_attempts));
+        Self {
+            db,
+            clock,
+            config: Arc::new(config),
+            throttle,
+            session_limits: SessionLimits::default(),
+        }
+    }
+
+    pub fn clock(&self) -> &dyn kintsugi_core::Clock {
+        self.clock.as_ref()
+    }
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let secure = state.config.secure_cookies;
+    let mut app = routes::router(state)
+        .layer(axum::middleware::from_fn(crate::auth::origin::refuse_cross_site))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(crate::routes::fallback::panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::logging::request_span).on_response(crate::logging::on_response))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        // Clinical pages must not linger in shared caches or the browser's history cache.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        ));
+    if secure {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app
+}
+
+/// A bound, not yet running server. Binding first lets callers (and tests) learn the port.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` resolves; requests in flight then finish before this returns.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = router(self.state.clone());
+        let sweeper = tokio::spawn(sweep_sessions(self.state));
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        sweeper.abort();
+        result
+    }
+}
+
+/// Expired browser sessions are deleted every ten minutes.
+async fn sweep_sessions(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) =
+            kintsugi_core::access::browser_sessions::sweep(&state.db, state.clock()).await
+        {
+            tracing::warn!(error = %e, "session sweep failed");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn request_id<B>(req: &Request<B>) -> &str {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+}

@@ -1,0 +1,35 @@
+//! The counselor behind an API request's `Authorization: Bearer` token.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use kintsugi_core::access::api_tokens;
+use kintsugi_core::entities::counselor;
+
+use crate::app::AppState;
+use crate::error::{ApiError, AppError};
+
+#[derive(Debug, Clone)]
+pub struct ApiCounselor(pub counselor::Model);
+
+impl FromRequestParts<AppState> for ApiCounselor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(AppError::Unauthorized)?;
+        let counselor = api_tokens::authenticate(&state.db, token)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(ApiCounselor(counselor))
+    }
+}

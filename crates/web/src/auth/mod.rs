@@ -1,0 +1,12 @@
+//! Who is asking: counselor browser sessions (cookie + CSRF token), API bearer tokens, the
+//! cross-site request check, and sign-in throttling.
+
+pub mod bearer;
+pub mod cookies;
+pub mod csrf;
+pub mod origin;
+pub mod session;
+pub mod throttle;
+
+pub use bearer::ApiCounselor;
+pub use session::{Admin, Signed};

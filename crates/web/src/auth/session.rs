@@ -1,0 +1,72 @@
+//! The signed-in counselor of a page request.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use kintsugi_core::access::browser_sessions;
+use kintsugi_core::entities::counselor;
+use kintsugi_core::practice::Role;
+
+use super::cookies;
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// A counselor with a valid browser session. Pages that take this redirect to sign-in when
+/// there is none.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub counselor: counselor::Model,
+    pub session_id: String,
+    pub csrf_token: String,
+}
+
+impl Signed {
+    pub fn is_admin(&self) -> bool {
+        self.counselor.role == Role::Admin
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(signed) = parts.extensions.get::<Signed>() {
+            return Ok(signed.clone());
+        }
+        let name = cookies::names(state.config.secure_cookies).session;
+        let secret = cookies::read(&parts.headers, name).ok_or(AppError::Unauthorized)?;
+        let active =
+            browser_sessions::resume(&state.db, state.clock(), state.session_limits, &secret)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+        let signed = Signed {
+            counselor: active.counselor,
+            session_id: active.id,
+            csrf_token: active.csrf_token,
+        };
+        parts.extensions.insert(signed.clone());
+        Ok(signed)
+    }
+}
+
+/// A signed-in practice admin. Anyone else gets 404, as if the page did not exist.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Signed);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed = Signed::from_request_parts(parts, state).await?;
+        if signed.is_admin() {
+            Ok(Admin(signed))
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+}

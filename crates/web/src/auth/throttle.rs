@@ -1,0 +1,68 @@
+//! Sign-in throttling: per account and per IP address, `attempts` tries per three minutes,
+//! refilled gradually (governor's GCRA). Either limit answers 429 with `Retry-After`.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+pub struct SignInThrottle {
+    by_account: DefaultKeyedRateLimiter<String>,
+    by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+const WINDOW: Duration = Duration::from_secs(180);
+
+impl SignInThrottle {
+    pub fn new(attempts: u32) -> Self {
+        let burst = NonZeroU32::new(attempts.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(WINDOW / burst.get())
+            .unwrap_or_else(|| Quota::per_minute(burst))
+            .allow_burst(burst);
+        Self {
+            by_account: RateLimiter::dashmap(quota),
+            by_ip: RateLimiter::dashmap(quota),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Count one attempt. `Err(wait)` when the account or the address has used up its tries.
+    pub fn attempt(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let account = self.by_account.check_key(&email.trim().to_lowercase());
+        let address = match ip {
+            Some(ip) => self.by_ip.check_key(&ip),
+            None => Ok(()),
+        };
+        let now = self.clock.now();
+        let waits = [account.err(), address.err()]
+            .into_iter()
+            .flatten()
+            .map(|n| n.wait_time_from(now));
+        match waits.max() {
+            Some(wait) => Err(wait.max(Duration::from_secs(1))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_account_and_per_address() {
+        let t = SignInThrottle::new(3);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..3 {
+            assert!(t.attempt("a@x.org", Some(ip)).is_ok());
+        }
+        let wait = t.attempt("A@X.org", None).expect_err("account limit");
+        assert!(wait <= WINDOW && wait >= Duration::from_secs(1));
+        // The address is used up too, even for another account.
+        assert!(t.attempt("b@x.org", Some(ip)).is_err());
+        assert!(t.attempt("b@x.org", Some([10, 0, 0, 2].into())).is_ok());
+    }
+}

@@ -1,0 +1,42 @@
+//! `kintsugi serve`: migrate, then serve until Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use clap::Args;
+use kintsugi_core::SystemClock;
+
+use super::connect_and_migrate;
+use crate::app::{AppState, Server, shutdown_signal};
+use crate::config::Config;
+
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Load the demo practice first if the database has none (for trying Kintsugi out).
+    #[arg(long)]
+    demo: bool,
+    /// Do not run the email worker in this process (when `kintsugi worker` runs elsewhere).
+    #[arg(long)]
+    no_worker: bool,
+}
+
+pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&config).await?;
+    let clock = Arc::new(SystemClock);
+    if args.demo {
+        super::demo::load_and_print(&db, &config).await?;
+    }
+    let _ = args.no_worker;
+    let bind = config.bind;
+    let base_url = config.base_url.clone();
+    let state = AppState::new(db.clone(), clock, config);
+    let server = Server::bind(bind, state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (KINTSUGI_BIND): {e}"))?;
+    let addr = server.local_addr()?;
+    tracing::info!(%addr, "kintsugi is listening");
+    println!("Kintsugi is running at {base_url} (listening on {addr}). Press Ctrl-C to stop.");
+    server.run(shutdown_signal()).await?;
+    db.close().await?;
+    println!("Kintsugi stopped.");
+    Ok(())
+}

@@ -1,0 +1,340 @@
+//! Couple pages: add, view, edit, pause / close / reactivate.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::couples::store::{self, CoupleRecord};
+use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
+use kintsugi_core::stages::StageStatus;
+use kintsugi_core::{CoreError, FieldErrors};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Signed;
+use crate::auth::csrf::SignedForm;
+use crate::error::AppError;
+use crate::forms::checked;
+use crate::request::{ClientIp, parse_id};
+use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView, StageView};
+use crate::views::{Chrome, Errors, format_date, time_zone_names};
+
+impl CoupleFormValues {
+    fn to_input(&self) -> CoupleInput {
+        CoupleInput {
+            label: self.label.clone(),
+            open_agreement: checked(&self.open_agreement),
+            intake_date: self.intake_date.clone(),
+            disclosure_date: self.disclosure_date.clone(),
+            involved: PartnerInput {
+                name: self.involved_name.clone(),
+                email: self.involved_email.clone(),
+                timezone: self.involved_timezone.clone(),
+            },
+            hurt: PartnerInput {
+                name: self.hurt_name.clone(),
+                email: self.hurt_email.clone(),
+                timezone: self.hurt_timezone.clone(),
+            },
+        }
+    }
+
+    fn from_record(r: &CoupleRecord) -> Self {
+        CoupleFormValues {
+            label: r.couple.label.clone(),
+            open_agreement: r.couple.open_agreement.then(|| "on".to_owned()),
+            intake_date: r.couple.intake_date.to_string(),
+            disclosure_date: r
+                .couple
+                .disclosure_date
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            involved_name: r.involved.name.clone(),
+            involved_email: r.involved.email.to_string(),
+            involved_timezone: r.involved.timezone.to_string(),
+            hurt_name: r.hurt.name.clone(),
+            hurt_email: r.hurt.email.to_string(),
+            hurt_timezone: r.hurt.timezone.to_string(),
+            version: r.couple.version.to_string(),
+        }
+    }
+}
+
+enum FormMode {
+    New,
+    Edit { id: String },
+}
+
+fn form_page(
+    signed: &Signed,
+    mode: FormMode,
+    values: CoupleFormValues,
+    errors: FieldErrors,
+    conflict: Option<String>,
+) -> CoupleFormPage {
+    let (heading, action, submit_label, cancel_url, section) = match mode {
+        FormMode::New => (
+            "Add a couple".to_owned(),
+            "/couples".to_owned(),
+            "Add couple",
+            "/".to_owned(),
+            "new-couple",
+        ),
+        FormMode::Edit { id } => (
+            format!("Edit {}", values.label),
+            format!("/couples/{id}"),
+            "Save changes",
+            format!("/couples/{id}"),
+            "caseload",
+        ),
+    };
+    CoupleFormPage {
+        chrome: Chrome::new(signed, section),
+        heading,
+        action,
+        submit_label,
+        cancel_url,
+        open_agreement: checked(&values.open_agreement),
+        values,
+        errors: Errors(errors),
+        conflict,
+        time_zones: time_zone_names(),
+    }
+}
+
+/// A form that failed to save, shown again with what was typed.
+fn refused(page: CoupleFormPage, status: StatusCode) -> Response {
+    (status, page).into_response()
+}
+
+pub async fn new_form(State(state): State<AppState>, signed: Signed) -> CoupleFormPage {
+    let tz = signed.counselor.timezone.to_string();
+    let values = CoupleFormValues {
+        intake_date: state.clock().now().date_naive().to_string(),
+        involved_timezone: tz.clone(),
+        hurt_timezone: tz,
+        ..Default::default()
+    };
+    form_page(&signed, FormMode::New, values, FieldErrors::new(), None)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedForm { signed, form }: SignedForm<CoupleFormValues>,
+) -> Result<Response, AppError> {
+    let new = match form.to_input().parse() {
+        Ok(new) => new,
+        Err(CoreError::Invalid(errors)) => {
+            return Ok(refused(
+                form_page(&signed, FormMode::New, form, errors, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let record = store::create(&state.db, state.clock(), signed.counselor.id, new).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor,
+        Action::CoupleCreated,
+        Some(Record::couple(record.couple.id)),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/couples/{}", record.couple.id)).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+) -> Result<CouplePage, AppError> {
+    let id = parse_id(&couple_id)?;
+    let record = store::get(&state.db, signed.counselor.id, id).await?;
+    let progress = kintsugi_core::stages::progress::for_couple(&state.db, id).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor,
+        Action::CoupleViewed,
+        Some(Record::couple(id)),
+    )
+    .await?;
+    let is_complete = |s| {
+        progress
+            .iter()
+            .any(|p| p.stage == s && p.status == StageStatus::Complete)
+    };
+    let current = kintsugi_core::stages::current_stage(is_complete);
+    let stages = kintsugi_core::stages::Stage::ALL
+        .iter()
+        .map(|stage| {
+            let row = progress.iter().find(|p| p.stage == *stage);
+            let status = row.map(|r| r.status).unwrap_or(StageStatus::NotStarted);
+            let (status_key, status_label) = match status {
+                StageStatus::NotStarted => ("not-started", "Not started"),
+                StageStatus::InProgress => ("in-progress", "In progress"),
+                StageStatus::Complete => ("complete", "Complete"),
+            };
+            StageView {
+                number: stage.number(),
+                name: stage.name(),
+                status_key,
+                status_label,
+                current: current == Some(*stage),
+                started: row
+                    .and_then(|r| r.started_at)
+                    .map(|d| format_date(d.date_naive())),
+                completed: row
+                    .and_then(|r| r.completed_at)
+                    .map(|d| format_date(d.date_naive())),
+            }
+        })
+        .collect();
+    let c = &record.couple;
+    let status_actions = match c.status {
+        CoupleStatus::Active => vec![("paused", "Pause"), ("closed", "Close")],
+        CoupleStatus::Paused => vec![("active", "Resume"), ("closed", "Close")],
+        CoupleStatus::Closed => vec![("active", "Reopen as active")],
+    };
+    Ok(CouplePage {
+        chrome: Chrome::new(&signed, "caseload"),
+        id: c.id.to_string(),
+        label: c.label.clone(),
+        status_key: c.status.key(),
+        status_label: c.status.label(),
+        open_agreement: c.open_agreement,
+        intake: format_date(c.intake_date),
+        disclosure: c.disclosure_date.map(format_date),
+        partners: PartnerRole::BOTH
+            .iter()
+            .map(|role| {
+                let p = record.partner(*role);
+                PartnerView {
+                    role_label: role.label(),
+                    name: p.name.clone(),
+                    email: p.email.to_string(),
+                    timezone: p.timezone.to_string(),
+                }
+            })
+            .collect(),
+        stages,
+        current_stage: current.map(|s| format!("{} · {}", s.number(), s.name())),
+        status_actions,
+        notice: None,
+    })
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(couple_id): Path<String>,
+) -> Result<CoupleFormPage, AppError> {
+    let id = parse_id(&couple_id)?;
+    let record = store::get(&state.db, signed.counselor.id, id).await?;
+    let values = CoupleFormValues::from_record(&record);
+    Ok(form_page(
+        &signed,
+        FormMode::Edit { id: couple_id },
+        values,
+        FieldErrors::new(),
+        None,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    SignedForm { signed, form }: SignedForm<CoupleFormValues>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    // Not this counselor's couple: 404 before anything else is said about the form.
+    store::get(&state.db, signed.counselor.id, id).await?;
+    let mode = || FormMode::Edit {
+        id: couple_id.clone(),
+    };
+    let parsed = form.to_input().parse();
+    let version: Result<i32, _> = form.version.trim().parse();
+    let (new, version) = match (parsed, version) {
+        (Ok(new), Ok(version)) => (new, version),
+        (Err(CoreError::Invalid(errors)), _) => {
+            return Ok(refused(
+                form_page(&signed, mode(), form, errors, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        (Err(e), _) => return Err(e.into()),
+        (Ok(_), Err(_)) => {
+            let msg =
+                "This form is missing its version. Reload the page and make your change again."
+                    .to_owned();
+            return Ok(refused(
+                form_page(&signed, mode(), form, FieldErrors::new(), Some(msg)),
+                StatusCode::CONFLICT,
+            ));
+        }
+    };
+    match store::update(
+        &state.db,
+        state.clock(),
+        signed.counselor.id,
+        id,
+        version,
+        new,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(CoreError::Conflict(msg)) => {
+            return Ok(refused(
+                form_page(&signed, mode(), form, FieldErrors::new(), Some(msg)),
+                StatusCode::CONFLICT,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor,
+        Action::CoupleUpdated,
+        Some(Record::couple(id)),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/couples/{id}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    SignedForm { signed, form }: SignedForm<StatusForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    store::get(&state.db, signed.counselor.id, id).await?;
+    let status = CoupleStatus::from_key(&form.status)
+        .ok_or_else(|| AppError::BadRequest("Choose active, paused or closed.".into()))?;
+    store::set_status(&state.db, state.clock(), signed.counselor.id, id, status).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor,
+        Action::CoupleUpdated,
+        Some(Record::couple(id)),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/couples/{id}")).into_response())
+}

@@ -1,0 +1,114 @@
+//! The dashboard: the counselor's caseload, searchable, filterable, sorted and paged.
+
+use axum::extract::{RawQuery, State};
+use kintsugi_core::audit::{self, Action, Actor};
+use kintsugi_core::couples::CoupleStatus;
+use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Signed;
+use crate::error::AppError;
+use crate::request::ClientIp;
+use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage};
+use crate::views::{Chrome, format_date};
+
+/// Query parameters as sent; unknown values fall back to defaults instead of failing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CaseloadParams {
+    q: String,
+    status: String,
+    sort: String,
+    page: String,
+}
+
+impl CaseloadParams {
+    pub fn to_query(&self) -> CaseloadQuery {
+        CaseloadQuery {
+            search: Some(self.q.chars().take(120).collect::<String>())
+                .filter(|s| !s.trim().is_empty()),
+            status: CoupleStatus::from_key(&self.status),
+            sort: CaseloadSort::from_key(&self.sort).unwrap_or_default(),
+            page: self.page.parse().unwrap_or(1).clamp(1, 1_000_000),
+            per_page: CaseloadQuery::DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+fn page_url(query: &CaseloadQuery, page: u64) -> String {
+    let params = [
+        ("q", query.search.clone().unwrap_or_default()),
+        (
+            "status",
+            query.status.map(|s| s.key().to_owned()).unwrap_or_default(),
+        ),
+        ("sort", query.sort.key().to_owned()),
+        ("page", page.to_string()),
+    ];
+    format!(
+        "/?{}",
+        serde_urlencoded::to_string(params).unwrap_or_default()
+    )
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    ip: ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<DashboardPage, AppError> {
+    // A mangled query string shows the default view rather than an error.
+    let params: CaseloadParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let query = params.to_query();
+    let page = caseload::list(&state.db, signed.counselor.id, &query).await?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
+        Action::CoupleListViewed,
+        None,
+    )
+    .await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|row| CaseloadRowView {
+            id: row.id.to_string(),
+            label: row.label.clone(),
+            status_key: row.status.key(),
+            status_label: row.status.label(),
+            stage_number: row.current_stage.map(|s| s.number()).unwrap_or(0),
+            stage_name: row.current_stage.map(|s| s.name()).unwrap_or(""),
+            intake: format_date(row.intake_date),
+        })
+        .collect();
+    Ok(DashboardPage {
+        chrome: Chrome::new(&signed, "caseload"),
+        rows,
+        search: query.search.clone().unwrap_or_default(),
+        statuses: CoupleStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                key: s.key(),
+                label: s.label(),
+                selected: query.status == Some(*s),
+            })
+            .collect(),
+        sorts: CaseloadSort::ALL
+            .iter()
+            .map(|s| Choice {
+                key: s.key(),
+                label: s.label(),
+                selected: query.sort == *s,
+            })
+            .collect(),
+        total: page.total,
+        page: page.page,
+        last_page: page.last_page(),
+        prev_url: (page.page > 1).then(|| page_url(&query, page.page - 1)),
+        next_url: page.has_next().then(|| page_url(&query, page.page + 1)),
+        filtered: query.search.is_some() || query.status.is_some(),
+    })
+}

@@ -1,0 +1,60 @@
+//! Every route of the application, one module per area.
+
+pub mod admin;
+pub mod api;
+pub mod assets;
+pub mod couples;
+pub mod dashboard;
+pub mod fallback;
+pub mod health;
+pub mod login;
+pub mod settings;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+/// Routes anyone may reach without signing in. Everything else needs a counselor session or
+/// an API token; the test suite checks this list against the router.
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/static/kintsugi.css"),
+    ("GET", "/api/v1/openapi.json"),
+];
+
+pub fn router(state: AppState) -> Router {
+    let (api, _openapi) = api::router().split_for_parts();
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::sign_out))
+        .route("/couples/new", get(couples::new_form))
+        .route("/couples", post(couples::create))
+        .route(
+            "/couples/{couple_id}",
+            get(couples::show).post(couples::update),
+        )
+        .route("/couples/{couple_id}/edit", get(couples::edit_form))
+        .route("/couples/{couple_id}/status", post(couples::set_status))
+        .route(
+            "/admin/counselors",
+            get(admin::counselors).post(admin::create_counselor),
+        )
+        .route(
+            "/admin/counselors/{counselor_id}/active",
+            post(admin::set_active),
+        )
+        .route("/settings", get(settings::show))
+        .route("/settings/api-tokens", post(settings::create_api_token))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/kintsugi.css", get(assets::stylesheet))
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .merge(api)
+        .fallback(fallback::not_found)
+        .with_state(state)
+}

@@ -1,0 +1,38 @@
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::Chrome;
+
+#[derive(Debug, Clone)]
+pub struct CaseloadRowView {
+    pub id: String,
+    pub label: String,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    pub stage_number: u8,
+    pub stage_name: &'static str,
+    pub intake: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub chrome: Chrome,
+    pub rows: Vec<CaseloadRowView>,
+    pub search: String,
+    pub statuses: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    pub total: u64,
+    pub page: u64,
+    pub last_page: u64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub filtered: bool,
+}

@@ -1,0 +1,15 @@
+//! Kintsugi's schema, as versioned migrations that run unchanged on SQLite and PostgreSQL.
+//! An applied migration is never edited: change the schema with a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}
