@@ -1,1 +1,17 @@
-fn main() {}
+//! End-to-end tests: the real application over HTTP, the real binary, real SQLite and
+//! PostgreSQL databases, and real Chromium. Each test gets its own database; tests named
+//! `sqlite` and `postgres` run the same scenario on each.
+
+mod support;
+
+mod admin;
+mod audit;
+mod auth;
+mod bad_input;
+mod browser_journeys;
+mod cli;
+mod couples_api;
+mod couples_pages;
+mod health;
+mod openapi;
+mod privacy;

@@ -1,0 +1,314 @@
+//! Counselor sign-in: success, failure, throttling, CSRF, sign-out, sessions in the database.
+
+use kintsugi_core::practice::Role;
+use reqwest::StatusCode;
+
+use crate::db_tests;
+use crate::support::{Backend, Browser, PASSWORD, TestApp};
+
+db_tests!(
+    sign_in_succeeds_and_reaches_the_dashboard,
+    unknown_email_and_wrong_password_read_the_same,
+    pages_need_a_session,
+    session_survives_a_server_restart,
+    sign_out_ends_the_session,
+    forms_without_a_valid_csrf_token_are_refused,
+    cross_site_posts_are_refused,
+    deactivated_counselors_cannot_sign_in,
+    cookies_are_http_only_and_same_site,
+    a_cookie_from_before_sign_in_does_not_survive_it,
+);
+
+async fn sign_in_succeeds_and_reaches_the_dashboard(app: TestApp) {
+    app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    let r = b.sign_in("DANIEL@practice.example", PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/");
+    let (status, html) = b.get_html("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your caseload"));
+    assert!(html.contains("Daniel Šimková"));
+}
+
+async fn unknown_email_and_wrong_password_read_the_same(app: TestApp) {
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    let wrong_password = b
+        .try_sign_in("a@practice.example", "not the password")
+        .await;
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    let wrong_page = wrong_password.text().await.expect("body");
+    let unknown = b
+        .try_sign_in("nobody@practice.example", "not the password")
+        .await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let unknown_page = unknown.text().await.expect("body");
+    let message = "That email and password do not match an active account.";
+    assert!(wrong_page.contains(message) && unknown_page.contains(message));
+    // The form keeps the email that was typed.
+    assert!(unknown_page.contains("value=\"nobody@practice.example\""));
+    // Still signed out.
+    assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn pages_need_a_session(app: TestApp) {
+    let b = Browser::new(&app);
+    for path in [
+        "/",
+        "/couples/new",
+        "/settings",
+        "/admin/counselors",
+        "/couples/00000000-0000-0000-0000-000000000000",
+    ] {
+        let r = b.get(path).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/login", "{path}");
+    }
+}
+
+async fn session_survives_a_server_restart(app: TestApp) {
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    b.sign_in("a@practice.example", PASSWORD).await;
+    let app = app.restart().await;
+    // Same cookies, new server process state, new port: the session lives in the database.
+    let b = Browser {
+        client: b.client,
+        base: app.base.clone(),
+    };
+    let (status, html) = b.get_html("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your caseload"));
+}
+
+async fn sign_out_ends_the_session(app: TestApp) {
+    let (_, b) = app.signed_in_counselor("A", "a@practice.example").await;
+    let csrf = b.csrf("/").await;
+    let r = b.post_with("/logout", &csrf, &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn forms_without_a_valid_csrf_token_are_refused(app: TestApp) {
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    // Sign-in form: no token, and a made-up token.
+    let _ = b.get("/login").await;
+    for token in ["", "made-up-token-made-up-token-made-up"] {
+        let r = b
+            .post_with(
+                "/login",
+                token,
+                &[
+                    ("email", "a@practice.example".into()),
+                    ("password", PASSWORD.into()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    b.sign_in("a@practice.example", PASSWORD).await;
+    // Signed-in forms.
+    for (path, fields) in [
+        ("/couples", crate::support::couple_form("Forged")),
+        ("/logout", vec![]),
+        ("/settings/api-tokens", vec![]),
+    ] {
+        let r = b.post_with(path, "wrong", &fields).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let r = b
+            .client
+            .post(b.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "{path} without any token"
+        );
+    }
+    // Nothing was created, and the session still works.
+    let (_, html) = b.get_html("/").await;
+    assert!(!html.contains("Forged"));
+}
+
+async fn cross_site_posts_are_refused(app: TestApp) {
+    let (_, b) = app.signed_in_counselor("A", "a@practice.example").await;
+    let csrf = b.csrf("/couples/new").await;
+    let mut form = crate::support::couple_form("From elsewhere");
+    form.push(("csrf", csrf.clone()));
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let r = b
+            .client
+            .post(b.url("/couples"))
+            .header(header, value)
+            .form(&form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{header}");
+    }
+    let same = b
+        .client
+        .post(b.url("/couples"))
+        .header("origin", app.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(same.status(), StatusCode::SEE_OTHER);
+}
+
+async fn deactivated_counselors_cannot_sign_in(app: TestApp) {
+    let c = app
+        .counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    b.sign_in("a@practice.example", PASSWORD).await;
+    kintsugi_core::practice::counselors::set_active(&app.db, app.clock.as_ref(), c.id, false)
+        .await
+        .expect("deactivate");
+    // The live session ends at once, and signing in again is refused.
+    assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.try_sign_in("a@practice.example", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn cookies_are_http_only_and_same_site(app: TestApp) {
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    let login = b.get("/login").await;
+    let csrf_cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"),
+        "{csrf_cookie}"
+    );
+    let r = b.sign_in("a@practice.example", PASSWORD).await;
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("kintsugi_session="))
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("Path=/")
+    );
+    assert!(!session.contains("Secure"), "not secure unless configured");
+    // 256 random bits, base64url.
+    let value = session
+        .trim_start_matches("kintsugi_session=")
+        .split(';')
+        .next()
+        .expect("value");
+    assert_eq!(value.len(), 43);
+}
+
+async fn a_cookie_from_before_sign_in_does_not_survive_it(app: TestApp) {
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    b.sign_in("a@practice.example", PASSWORD).await;
+    let old = b.client.get(b.url("/")).send().await.expect("get");
+    assert_eq!(old.status(), StatusCode::OK);
+    // Sign in again in the same browser: the earlier session is ended, not reused.
+    let before: u64 = count_sessions(&app).await;
+    b.sign_in("a@practice.example", PASSWORD).await;
+    assert_eq!(
+        count_sessions(&app).await,
+        before,
+        "the old session row was replaced"
+    );
+}
+
+async fn count_sessions(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    kintsugi_core::entities::browser_session::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_cookies_use_the_host_prefix() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.secure_cookies = true).await;
+    let r = reqwest::get(app.url("/login")).await.expect("get");
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(cookie.starts_with("__Host-kintsugi_csrf="), "{cookie}");
+    assert!(cookie.contains("Secure"));
+    assert!(r.headers().contains_key("strict-transport-security"));
+}
+
+async fn throttled(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 3).await;
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    for _ in 0..3 {
+        assert_eq!(
+            b.try_sign_in("a@practice.example", "wrong password")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The fourth try is refused even with the right password, and the page says when to retry.
+    let r = b.try_sign_in("a@practice.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=180).contains(&retry), "{retry}");
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("Too many sign-in attempts. Please wait"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"a@practice.example\""),
+        "keeps the email"
+    );
+    // The same address is throttled for another account too.
+    app.counselor("B", "b@practice.example", Role::Counselor)
+        .await;
+    assert_eq!(
+        b.try_sign_in("b@practice.example", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_throttled_per_account_and_address_sqlite() {
+    throttled(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_throttled_per_account_and_address_postgres() {
+    if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok() {
+        throttled(Backend::Postgres).await;
+    }
+}

@@ -1,0 +1,191 @@
+//! HTTP clients for tests: a cookie-keeping browser that reads CSRF tokens from pages, and an
+//! API client with a bearer token. Neither follows redirects, so tests see every 303.
+
+use reqwest::{Client, Response, StatusCode, redirect};
+
+use super::TestApp;
+
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+/// The first `name="csrf" value="..."` on a page.
+pub fn csrf_from(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            client,
+            base: app.base.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// The CSRF token of the page at `path`.
+    pub async fn csrf(&self, path: &str) -> String {
+        let (status, html) = self.get_html(path).await;
+        csrf_from(&html).unwrap_or_else(|| panic!("no CSRF token on {path} ({status})"))
+    }
+
+    /// Post a form with the given token.
+    pub async fn post_with(&self, path: &str, csrf: &str, fields: &[(&str, String)]) -> Response {
+        let mut body: Vec<(&str, String)> = vec![("csrf", csrf.to_owned())];
+        body.extend(fields.iter().cloned());
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Post a form the way the page at `form_page` would (with its CSRF token).
+    pub async fn submit(&self, form_page: &str, path: &str, fields: &[(&str, String)]) -> Response {
+        let csrf = self.csrf(form_page).await;
+        self.post_with(path, &csrf, fields).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        let r = self
+            .submit(
+                "/login",
+                "/login",
+                &[
+                    ("email", email.to_owned()),
+                    ("password", password.to_owned()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in should redirect");
+        r
+    }
+
+    pub async fn try_sign_in(&self, email: &str, password: &str) -> Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[
+                ("email", email.to_owned()),
+                ("password", password.to_owned()),
+            ],
+        )
+        .await
+    }
+}
+
+pub struct Api {
+    pub client: Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(app: &TestApp, token: &str) -> Self {
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            client,
+            base: app.base.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The body of a problem-details response, checked to be one.
+pub async fn problem(r: Response) -> serde_json::Value {
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "expected a problem detail"
+    );
+    r.json().await.expect("problem json")
+}
+
+/// The field names of a problem's `errors`.
+pub fn problem_fields(p: &serde_json::Value) -> Vec<String> {
+    p["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

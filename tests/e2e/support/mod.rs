@@ -1,0 +1,270 @@
+//! The test harness: a real Kintsugi server on a free loopback port, against a fresh, migrated
+//! database per test (a SQLite file in a temporary folder, or a new PostgreSQL database), and
+//! clients that talk to it over HTTP like a browser or an integration would.
+
+pub mod browser;
+pub mod http;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kintsugi_core::SystemClock;
+use kintsugi_core::clock::SharedClock;
+use kintsugi_core::domain::{DisplayName, EmailAddress, Password, TimeZone};
+use kintsugi_core::practice::{Role, counselors};
+use kintsugi_migrations::{Migrator, MigratorTrait};
+use kintsugi_web::{AppState, Config, Server};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use http::Browser;
+
+/// Generate one test per database for each named `async fn(TestApp)`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::support::TestApp::spawn_postgres().await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped: KINTSUGI_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    )*};
+}
+
+pub const PASSWORD: &str = "a calm and long passphrase";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub backend: Backend,
+    pub config: Config,
+    pub clock: SharedClock,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// `None` when no PostgreSQL is configured for tests. When one is configured but cannot be
+    /// reached, the test fails: a run that silently skips PostgreSQL would be a lie.
+    pub async fn spawn_postgres() -> Option<Self> {
+        std::env::var("KINTSUGI_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        Some(Self::spawn(Backend::Postgres).await)
+    }
+
+    /// Start with a configuration adjusted by `tweak` (for example a stricter throttle).
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        Self::start(backend, url, dir, tweak).await
+    }
+
+    async fn start(
+        backend: Backend,
+        url: String,
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let db = kintsugi_core::db::connect(&url).await.expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+        let mut config = Config::for_database(&url);
+        config.bind = "127.0.0.1:0".parse().expect("addr");
+        tweak(&mut config);
+        Self::serve(backend, url, dir, db, config, Arc::new(SystemClock)).await
+    }
+
+    async fn serve(
+        backend: Backend,
+        url: String,
+        dir: tempfile::TempDir,
+        db: DatabaseConnection,
+        mut config: Config,
+        clock: SharedClock,
+    ) -> Self {
+        let server = Server::bind(
+            config.bind,
+            AppState::new(db.clone(), clock.clone(), config.clone()),
+        )
+        .await
+        .expect("bind");
+        let addr = server.local_addr().expect("addr");
+        config.base_url = format!("http://{addr}");
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            database_url: url,
+            backend,
+            config,
+            clock,
+            shutdown: Some(tx),
+            server: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    /// Stop the server, letting requests in flight finish.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.server.take() {
+            handle.await.expect("server task").expect("server result");
+        }
+    }
+
+    async fn into_parts(mut self) -> (Backend, tempfile::TempDir) {
+        self.stop().await;
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
+        (self.backend, dir)
+    }
+
+    /// Stop this server and start a new one on the same database (a restart, as after a
+    /// deployment). The new server listens on a new port.
+    pub async fn restart(self) -> Self {
+        let url = self.database_url.clone();
+        let (backend, dir) = self.into_parts().await;
+        Self::start(backend, url, dir, |_| {}).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A new counselor account (password [`PASSWORD`]).
+    pub async fn counselor(&self, name: &str, email: &str, role: Role) -> counselors::Counselor {
+        counselors::create(
+            &self.db,
+            self.clock.as_ref(),
+            counselors::NewCounselor {
+                name: DisplayName::parse(name).expect("name"),
+                email: EmailAddress::parse(email).expect("email"),
+                password: Password::parse(PASSWORD).expect("password"),
+                role,
+                timezone: TimeZone::parse("Europe/Berlin").expect("tz"),
+            },
+        )
+        .await
+        .expect("create counselor")
+    }
+
+    /// A browser with a signed-in session for a new counselor.
+    pub async fn signed_in_counselor(
+        &self,
+        name: &str,
+        email: &str,
+    ) -> (counselors::Counselor, Browser) {
+        let c = self.counselor(name, email, Role::Counselor).await;
+        let b = Browser::new(self);
+        b.sign_in(email, PASSWORD).await;
+        (c, b)
+    }
+
+    pub async fn api_token(&self, counselor_id: uuid::Uuid) -> String {
+        kintsugi_core::access::api_tokens::create(
+            &self.db,
+            self.clock.as_ref(),
+            counselor_id,
+            "test",
+        )
+        .await
+        .expect("token")
+    }
+
+    pub fn api(&self, token: &str) -> http::Api {
+        http::Api::new(self, token)
+    }
+}
+
+/// A new, empty database: a SQLite file in a temporary folder, or a new PostgreSQL database
+/// named `kt_<random>` on the server of `KINTSUGI_TEST_POSTGRES_URL`.
+pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}/kintsugi.db?mode=rwc", dir.path().display()),
+            dir,
+        ),
+        Backend::Postgres => {
+            let admin_url = std::env::var("KINTSUGI_TEST_POSTGRES_URL")
+                .expect("KINTSUGI_TEST_POSTGRES_URL must be set");
+            let name = format!("kt_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("cannot reach PostgreSQL at KINTSUGI_TEST_POSTGRES_URL: {e}")
+                });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (server, _) = admin_url
+                .rsplit_once('/')
+                .expect("KINTSUGI_TEST_POSTGRES_URL must name a database, e.g. postgres://postgres@127.0.0.1:5432/postgres");
+            (format!("{server}/{name}"), dir)
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A couple as the page form sends it.
+pub fn couple_form(label: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("label", label.to_owned()),
+        ("intake_date", "2026-03-02".to_owned()),
+        ("disclosure_date", String::new()),
+        ("involved.name", "Zoë Ñúñez-Łukasiewicz".to_owned()),
+        ("involved.email", "zoe@mail.example".to_owned()),
+        ("involved.timezone", "Europe/Warsaw".to_owned()),
+        ("hurt.name", "Renée O’Brien".to_owned()),
+        ("hurt.email", "renee@mail.example".to_owned()),
+        ("hurt.timezone", "America/New_York".to_owned()),
+    ]
+}
+
+/// A couple as the API takes it.
+pub fn couple_json(label: &str) -> serde_json::Value {
+    serde_json::json!({
+        "label": label,
+        "open_agreement": false,
+        "intake_date": "2026-03-02",
+        "partners": [
+            {"role": "involved", "name": "Zoë Ñúñez-Łukasiewicz", "email": "zoe@mail.example", "timezone": "Europe/Warsaw"},
+            {"role": "hurt", "name": "Renée O’Brien", "email": "renee@mail.example", "timezone": "America/New_York"}
+        ]
+    })
+}
