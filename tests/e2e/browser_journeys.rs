@@ -1,1 +1,343 @@
-//! (filled in below)
+//! Journeys in real Chromium: what a counselor sees and does, with the real stylesheet, the
+//! real Content-Security-Policy and real form submissions. Screenshots land in
+//! `target/screenshots/` for people to look at.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use kintsugi_core::practice::Role;
+use serde_json::json;
+
+use crate::support::browser::Chrome;
+use crate::support::{Backend, PASSWORD, TestApp};
+
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+const LABEL: &str = "Zoë & Renée";
+const INVOLVED_NAME: &str = "Zoë Ñúñez-Łukasiewicz";
+const HURT_NAME: &str = "Renée O’Brien";
+const FIRST_STAGE: &str = "1 · Admission and remorse";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counselor_signs_in_and_adds_a_couple() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
+    // The journey runs on its own task so that Chromium is closed even when a step fails.
+    let outcome = tokio::spawn(add_a_couple(app.base.clone(), chrome.clone())).await;
+    if let Ok(chrome) = Arc::try_unwrap(chrome) {
+        chrome.close().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
+    let c = &chrome.client;
+    let url = |path: &str| format!("{base}{path}");
+
+    // Sign in by typing, as a person would.
+    c.goto(&url("/login")).await.expect("open /login");
+    wait_for(c, "#email").await;
+    assert_eq!(heading(c).await, "Sign in");
+    assert_stylesheet_applies(c).await;
+    chrome.screenshot("login").await;
+    fill(c, "email", "daniel@practice.example").await;
+    fill(c, "password", PASSWORD).await;
+    click_button(c, "Sign in").await;
+    wait_for(c, "form.filters").await;
+    assert_eq!(path(c).await, "/");
+    assert_eq!(heading(c).await, "Your caseload");
+    assert!(text(c, ".empty").await.contains("No couples yet"));
+
+    // Open the couple form from the main navigation.
+    c.find(Locator::Css("nav.nav"))
+        .await
+        .expect("main navigation")
+        .find(Locator::LinkText("Add a couple"))
+        .await
+        .expect("Add a couple link")
+        .click()
+        .await
+        .expect("click Add a couple");
+    wait_for(c, "#label").await;
+    assert_eq!(path(c).await, "/couples/new");
+    assert_eq!(heading(c).await, "Add a couple");
+    // The intake date starts as today; a fixed date keeps the test independent of the day.
+    assert!(!value(c, "intake_date").await.is_empty());
+    set_date(c, "intake_date", "2026-03-02").await;
+
+    // First with a mistyped email: the page says what is wrong and keeps what was typed.
+    fill(c, "label", LABEL).await;
+    fill(c, "involved-name", INVOLVED_NAME).await;
+    fill(c, "involved-email", "zoe.mail.example").await;
+    fill(c, "involved-timezone", "Europe/Warsaw").await;
+    fill(c, "hurt-name", HURT_NAME).await;
+    fill(c, "hurt-email", "renee@mail.example").await;
+    fill(c, "hurt-timezone", "America/New_York").await;
+    click_button(c, "Add couple").await;
+    wait_for(c, "#form-errors").await;
+    assert_eq!(path(c).await, "/couples");
+    assert!(
+        text(c, "#form-errors")
+            .await
+            .contains("One detail needs your attention")
+    );
+    assert_eq!(
+        text(c, "#involved-email-error").await,
+        "Email must be an email address such as name@example.org."
+    );
+    let email = field(c, "involved-email").await;
+    assert_eq!(
+        email.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        email
+            .attr("aria-describedby")
+            .await
+            .expect("attr")
+            .as_deref(),
+        Some("involved-email-error")
+    );
+    for (id, typed) in [
+        ("label", LABEL),
+        ("intake_date", "2026-03-02"),
+        ("involved-name", INVOLVED_NAME),
+        ("involved-email", "zoe.mail.example"),
+        ("involved-timezone", "Europe/Warsaw"),
+        ("hurt-name", HURT_NAME),
+        ("hurt-email", "renee@mail.example"),
+        ("hurt-timezone", "America/New_York"),
+    ] {
+        assert_eq!(value(c, id).await, typed, "the form kept #{id}");
+    }
+    // Only the one field is marked.
+    assert_eq!(count(c, ".field.has-error").await, 1);
+    chrome.screenshot("couple-form-errors").await;
+
+    // Correct the email and save.
+    fill(c, "involved-email", "zoe@mail.example").await;
+    click_button(c, "Add couple").await;
+    wait_for(c, ".stage-list").await;
+    let couple_path = path(c).await;
+    assert!(
+        couple_path.starts_with("/couples/") && couple_path.len() > "/couples/".len(),
+        "landed on {couple_path}"
+    );
+    assert_eq!(heading(c).await, LABEL);
+    assert_eq!(
+        c.title().await.expect("title"),
+        format!("{LABEL} · Kintsugi")
+    );
+    let partners = texts(c, ".card-title").await;
+    assert_eq!(partners, [INVOLVED_NAME, HURT_NAME]);
+    let cards = text(c, ".cards").await;
+    for shown in [
+        "zoe@mail.example",
+        "Europe/Warsaw",
+        "renee@mail.example",
+        "America/New_York",
+    ] {
+        assert!(cards.contains(shown), "the couple page shows {shown}");
+    }
+    assert!(
+        text(c, ".page-head")
+            .await
+            .contains("in care since 2 Mar 2026")
+    );
+    assert_eq!(text(c, ".page-head .status").await, "Active");
+    let current = text(c, ".stage-item.is-current").await;
+    assert!(current.contains("Admission and remorse"), "{current}");
+    assert_eq!(count(c, ".stage-item").await, 6);
+    chrome.screenshot("couple-page").await;
+
+    // Back to the caseload: the couple is listed with its first stage.
+    c.find(Locator::Css("nav.nav"))
+        .await
+        .expect("main navigation")
+        .find(Locator::LinkText("Caseload"))
+        .await
+        .expect("Caseload link")
+        .click()
+        .await
+        .expect("click Caseload");
+    wait_for(c, "table.caseload").await;
+    assert_eq!(path(c).await, "/");
+    assert_eq!(text(c, "#caseload-count").await, "1 couple");
+    let rows = c
+        .find_all(Locator::Css("table.caseload tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    let link = row.find(Locator::Css("a")).await.expect("couple link");
+    assert_eq!(link.text().await.expect("text"), LABEL);
+    assert_eq!(
+        link.attr("href").await.expect("href").as_deref(),
+        Some(couple_path.as_str())
+    );
+    let badge = row.find(Locator::Css(".stage-badge")).await.expect("badge");
+    assert_eq!(badge.text().await.expect("text"), FIRST_STAGE);
+    let status = row.find(Locator::Css(".status")).await.expect("status");
+    assert_eq!(status.text().await.expect("text"), "Active");
+    assert!(row.text().await.expect("text").contains("2 Mar 2026"));
+    assert_fits_width(c, "dashboard").await;
+    chrome.screenshot("dashboard").await;
+
+    // On a phone: the same pages, without sideways scrolling.
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone size");
+    c.refresh().await.expect("reload");
+    wait_for(c, "table.caseload").await;
+    let width = c
+        .execute("return window.innerWidth", vec![])
+        .await
+        .expect("width");
+    assert!(
+        width.as_u64().is_some_and(|w| w <= u64::from(PHONE.0)),
+        "phone viewport is {width}"
+    );
+    assert_fits_width(c, "dashboard on a phone").await;
+    assert!(
+        c.find(Locator::LinkText(LABEL))
+            .await
+            .expect("couple link")
+            .is_displayed()
+            .await
+            .expect("displayed")
+    );
+    assert!(
+        c.find(Locator::Css("table.caseload .stage-badge"))
+            .await
+            .expect("badge")
+            .is_displayed()
+            .await
+            .expect("displayed")
+    );
+    chrome.screenshot("dashboard-phone").await;
+    for (page, ready) in [
+        (couple_path.as_str(), ".stage-list"),
+        ("/couples/new", "#label"),
+    ] {
+        c.goto(&url(page)).await.expect("open page");
+        wait_for(c, ready).await;
+        assert_fits_width(c, page).await;
+    }
+}
+
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
+}
+
+async fn field(c: &Client, id: &str) -> fantoccini::elements::Element {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("field #{id}: {e}"))
+}
+
+/// Clear a field and type into it.
+async fn fill(c: &Client, id: &str, typed: &str) {
+    let input = field(c, id).await;
+    input.clear().await.expect("clear");
+    input.send_keys(typed).await.expect("type");
+    assert_eq!(value(c, id).await, typed, "typed into #{id}");
+}
+
+/// Date inputs take typed digits in the order of the browser's locale; set the value instead.
+async fn set_date(c: &Client, id: &str, date: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1]",
+        vec![json!(id), json!(date)],
+    )
+    .await
+    .expect("set date");
+    assert_eq!(value(c, id).await, date);
+}
+
+async fn value(c: &Client, id: &str) -> String {
+    field(c, id)
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+async fn click_button(c: &Client, label: &str) {
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='{label}']"
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("button {label}: {e}"))
+    .click()
+    .await
+    .expect("click");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn texts(c: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(css)).await.expect("find") {
+        out.push(e.text().await.expect("text"));
+    }
+    out
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.expect("find").len()
+}
+
+async fn heading(c: &Client) -> String {
+    text(c, "h1").await
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url().await.expect("url").path().to_owned()
+}
+
+/// The stylesheet loaded and is allowed by the Content-Security-Policy: the page background
+/// is the stylesheet's paper colour, not the browser's white.
+async fn assert_stylesheet_applies(c: &Client) {
+    let bg = c
+        .execute(
+            "return getComputedStyle(document.documentElement).backgroundColor",
+            vec![],
+        )
+        .await
+        .expect("style");
+    assert_eq!(bg, json!("rgb(251, 250, 247)"), "kintsugi.css is applied");
+}
+
+/// Nothing sticks out sideways: no horizontal scrolling.
+async fn assert_fits_width(c: &Client, what: &str) {
+    let sizes = c
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await
+        .expect("sizes");
+    let (scroll, client) = (sizes[0].as_u64(), sizes[1].as_u64());
+    assert!(
+        scroll.is_some() && scroll <= client,
+        "{what} scrolls sideways: content {scroll:?}px wide in a {client:?}px window"
+    );
+}
