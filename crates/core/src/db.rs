@@ -16,12 +16,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
-        if let Some(parent) = sqlite_path(url).and_then(|p| p.parent().map(|p| p.to_path_buf())) {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(&parent).map_err(|e| {
-                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
+        let parent = sqlite_path(url).and_then(|p| p.parent().map(|p| p.to_path_buf()));
+        if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(&parent)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
         opts.max_connections(8).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {

@@ -88,14 +88,6 @@ impl CoupleInput {
         };
         let involved = parse_partner(&mut errors, PartnerRole::Involved, &self.involved);
         let hurt = parse_partner(&mut errors, PartnerRole::Hurt, &self.hurt);
-        if let (Some(intake), Some(Some(disclosure))) = (intake_date, disclosure_date) {
-            if disclosure > intake + chrono::Duration::days(366) {
-                errors.add(
-                    "disclosure_date",
-                    "must not be more than a year after intake",
-                );
-            }
-        }
         errors.into_result(|| {
             Some(NewCouple {
                 label: label?,
