@@ -16,14 +16,18 @@ db_tests!(
 );
 
 async fn api(app: &TestApp) -> crate::support::http::Api {
-    let c = app.counselor("A", "a@practice.example", Role::Counselor).await;
+    let c = app
+        .counselor("A", "a@practice.example", Role::Counselor)
+        .await;
     let token = app.api_token(c.id).await;
     app.api(&token)
 }
 
 async fn create_read_and_list_couples(app: TestApp) {
     let api = api(&app).await;
-    let r = api.post_json("/api/v1/couples", &couple_json("Zoë & Renée")).await;
+    let r = api
+        .post_json("/api/v1/couples", &couple_json("Zoë & Renée"))
+        .await;
     assert_eq!(r.status(), 201);
     let created: serde_json::Value = r.json().await.expect("json");
     let id = created["id"].as_str().expect("id").to_owned();
@@ -36,7 +40,12 @@ async fn create_read_and_list_couples(app: TestApp) {
     assert_eq!(created["partners"][1]["name"], "Renée O’Brien");
     assert_eq!(created["partners"][1]["timezone"], "America/New_York");
 
-    let read: serde_json::Value = api.get(&format!("/api/v1/couples/{id}")).await.json().await.expect("json");
+    let read: serde_json::Value = api
+        .get(&format!("/api/v1/couples/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(read, created);
 
     let list: serde_json::Value = api.get("/api/v1/couples").await.json().await.expect("json");
@@ -47,7 +56,12 @@ async fn create_read_and_list_couples(app: TestApp) {
 
 async fn patch_changes_only_what_is_sent(app: TestApp) {
     let api = api(&app).await;
-    let created: serde_json::Value = api.post_json("/api/v1/couples", &couple_json("Alex & Sam")).await.json().await.expect("json");
+    let created: serde_json::Value = api
+        .post_json("/api/v1/couples", &couple_json("Alex & Sam"))
+        .await
+        .json()
+        .await
+        .expect("json");
     let id = created["id"].as_str().expect("id");
     let r = api
         .patch_json(
@@ -63,10 +77,16 @@ async fn patch_changes_only_what_is_sent(app: TestApp) {
     assert_eq!(patched["disclosure_date"], "2026-02-01");
     assert_eq!(patched["partners"][1]["email"], "samira@mail.example");
     assert_eq!(patched["partners"][1]["name"], "Renée O’Brien", "unchanged");
-    assert_eq!(patched["partners"][0], created["partners"][0], "the other partner is untouched");
+    assert_eq!(
+        patched["partners"][0], created["partners"][0],
+        "the other partner is untouched"
+    );
     // null clears the disclosure date.
     let cleared: serde_json::Value = api
-        .patch_json(&format!("/api/v1/couples/{id}"), &json!({"disclosure_date": null}))
+        .patch_json(
+            &format!("/api/v1/couples/{id}"),
+            &json!({"disclosure_date": null}),
+        )
         .await
         .json()
         .await
@@ -76,14 +96,28 @@ async fn patch_changes_only_what_is_sent(app: TestApp) {
 
 async fn stale_versions_are_refused(app: TestApp) {
     let api = api(&app).await;
-    let created: serde_json::Value = api.post_json("/api/v1/couples", &couple_json("Alex & Sam")).await.json().await.expect("json");
+    let created: serde_json::Value = api
+        .post_json("/api/v1/couples", &couple_json("Alex & Sam"))
+        .await
+        .json()
+        .await
+        .expect("json");
     let path = format!("/api/v1/couples/{}", created["id"].as_str().expect("id"));
-    let first = api.patch_json(&path, &json!({"label": "First", "version": 1})).await;
+    let first = api
+        .patch_json(&path, &json!({"label": "First", "version": 1}))
+        .await;
     assert_eq!(first.status(), 200);
-    let second = api.patch_json(&path, &json!({"label": "Second", "version": 1})).await;
+    let second = api
+        .patch_json(&path, &json!({"label": "Second", "version": 1}))
+        .await;
     assert_eq!(second.status(), 409);
     let p = problem(second).await;
-    assert!(p["detail"].as_str().expect("detail").contains("changed by someone else"));
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("changed by someone else")
+    );
     let now: serde_json::Value = api.get(&path).await.json().await.expect("json");
     assert_eq!(now["label"], "First", "the first change is kept");
 }
@@ -91,7 +125,9 @@ async fn stale_versions_are_refused(app: TestApp) {
 async fn list_is_paged_with_a_next_link(app: TestApp) {
     let api = api(&app).await;
     for i in 0..5 {
-        let r = api.post_json("/api/v1/couples", &couple_json(&format!("Couple {i}"))).await;
+        let r = api
+            .post_json("/api/v1/couples", &couple_json(&format!("Couple {i}")))
+            .await;
         assert_eq!(r.status(), 201);
     }
     let mut seen = Vec::new();
@@ -104,14 +140,24 @@ async fn list_is_paged_with_a_next_link(app: TestApp) {
         }
         next = page["next"].as_str().map(str::to_owned);
     }
-    assert_eq!(seen, ["Couple 0", "Couple 1", "Couple 2", "Couple 3", "Couple 4"]);
-    let filtered: serde_json::Value = api.get("/api/v1/couples?q=couple%203").await.json().await.expect("json");
+    assert_eq!(
+        seen,
+        ["Couple 0", "Couple 1", "Couple 2", "Couple 3", "Couple 4"]
+    );
+    let filtered: serde_json::Value = api
+        .get("/api/v1/couples?q=couple%203")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(filtered["total"], 1);
 }
 
 async fn invalid_list_parameters_are_named(app: TestApp) {
     let api = api(&app).await;
-    let r = api.get("/api/v1/couples?page=abc&per_page=1000&status=weird&sort=nope&owner=1").await;
+    let r = api
+        .get("/api/v1/couples?page=abc&per_page=1000&status=weird&sort=nope&owner=1")
+        .await;
     assert_eq!(r.status(), 422);
     let p = problem(r).await;
     let mut fields = problem_fields(&p);

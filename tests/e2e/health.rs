@@ -3,7 +3,11 @@
 use crate::db_tests;
 use crate::support::TestApp;
 
-db_tests!(health_and_readiness_answer, every_response_has_a_request_id_and_safe_headers, unknown_paths_are_calm_404s);
+db_tests!(
+    health_and_readiness_answer,
+    every_response_has_a_request_id_and_safe_headers,
+    unknown_paths_are_calm_404s
+);
 
 async fn health_and_readiness_answer(app: TestApp) {
     let r = reqwest::get(app.url("/healthz")).await.expect("healthz");
@@ -17,11 +21,17 @@ async fn every_response_has_a_request_id_and_safe_headers(app: TestApp) {
     for path in ["/login", "/healthz", "/nope", "/api/v1/couples"] {
         let r = reqwest::get(app.url(path)).await.expect("get");
         let h = r.headers();
-        let id = h.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let id = h
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         assert_eq!(id.len(), 36, "{path}: request id");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         let csp = h["content-security-policy"].to_str().expect("csp");
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert!(h.contains_key("cross-origin-opener-policy"), "{path}");
     }

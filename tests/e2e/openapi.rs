@@ -5,10 +5,18 @@ use crate::support::TestApp;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_every_api_route() {
     let app = TestApp::spawn(crate::support::Backend::Sqlite).await;
-    let r = reqwest::get(app.url("/api/v1/openapi.json")).await.expect("get");
+    let r = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .expect("get");
     assert_eq!(r.status(), 200);
     let doc: serde_json::Value = r.json().await.expect("valid JSON");
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
     let paths = doc["paths"].as_object().expect("paths");
     for (path, methods) in [
         ("/api/v1/couples", &["get", "post"][..]),

@@ -5,7 +5,6 @@
 pub mod browser;
 pub mod http;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use kintsugi_core::SystemClock;
@@ -49,12 +48,10 @@ pub enum Backend {
 }
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub base: String,
     pub db: DatabaseConnection,
     pub database_url: String,
     pub backend: Backend,
-    pub config: Config,
     pub clock: SharedClock,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -100,7 +97,7 @@ impl TestApp {
         url: String,
         dir: tempfile::TempDir,
         db: DatabaseConnection,
-        mut config: Config,
+        config: Config,
         clock: SharedClock,
     ) -> Self {
         let server = Server::bind(
@@ -110,18 +107,15 @@ impl TestApp {
         .await
         .expect("bind");
         let addr = server.local_addr().expect("addr");
-        config.base_url = format!("http://{addr}");
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {
             let _ = rx.await;
         }));
         TestApp {
-            addr,
             base: format!("http://{addr}"),
             db,
             database_url: url,
             backend,
-            config,
             clock,
             shutdown: Some(tx),
             server: Some(handle),
