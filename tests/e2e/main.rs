@@ -15,3 +15,4 @@ mod couples_pages;
 mod health;
 mod openapi;
 mod privacy;
+mod stages;

@@ -2,17 +2,18 @@
 //! model, so a newcomer signs in to a living practice. Later capabilities add their own
 //! history here (homework, sessions, notes).
 
-use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use chrono::Duration;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::clock::Clock;
-use crate::couples::{CoupleInput, CoupleStatus, PartnerInput, store};
+use crate::audit::Actor;
+use crate::clock::{Clock, FixedClock};
+use crate::couples::{self, CoupleInput, CoupleStatus, PartnerInput};
 use crate::domain::{DisplayName, EmailAddress, Password, TimeZone};
-use crate::entities::{stage_event, stage_progress};
 use crate::error::CoreError;
 use crate::practice::{Role, counselors, settings};
-use crate::stages::{Stage, StageStatus};
+use crate::stages::store::StageAction;
+use crate::stages::{self, Rating, Reason, Stage};
 
 /// The password every demo account signs in with.
 pub const DEMO_PASSWORD: &str = "kintsugi-demo-2026";
@@ -26,6 +27,16 @@ pub struct DemoSummary {
     pub couples: usize,
 }
 
+/// Something unusual in a couple's history, so the demo shows every rule at work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Twist {
+    None,
+    /// The gate to stages 4 to 6 was overridden while stage 3 was still open.
+    GateOverride,
+    /// Stage 1 was reopened after a new disclosure, then completed again.
+    Reopening,
+}
+
 struct DemoCouple {
     label: &'static str,
     involved: (&'static str, &'static str, &'static str),
@@ -35,6 +46,7 @@ struct DemoCouple {
     /// How many stages are complete (0 to 6).
     completed: usize,
     status: CoupleStatus,
+    twist: Twist,
 }
 
 const COUNSELORS: [(&str, &str, Role, &str); 3] = [
@@ -58,140 +70,68 @@ const COUNSELORS: [(&str, &str, Role, &str); 3] = [
     ),
 ];
 
-fn caseloads() -> [Vec<DemoCouple>; 3] {
-    let c = |label, involved, hurt, open_agreement, weeks_in_care, completed, status| DemoCouple {
-        label,
-        involved,
-        hurt,
-        open_agreement,
-        weeks_in_care,
-        completed,
-        status,
-    };
+/// One demo couple: label, involved and hurt partner (name, email, time zone), open
+/// agreement, weeks in care, stages completed, status, twist.
+type Row = (
+    &'static str,
+    (&'static str, &'static str, &'static str),
+    (&'static str, &'static str, &'static str),
+    bool,
+    i64,
+    usize,
+    CoupleStatus,
+    Twist,
+);
+
+#[rustfmt::skip]
+const CASELOADS: [&[Row]; 3] = {
     use CoupleStatus::*;
+    use Twist::None as Plain;
     [
-        vec![c(
-            "Grace & Tobias",
-            (
-                "Tobias Lindqvist",
-                "tobias@mail.example",
-                "Europe/Stockholm",
-            ),
-            ("Grace Lindqvist", "grace@mail.example", "Europe/Stockholm"),
-            false,
-            30,
-            4,
-            Active,
-        )],
-        vec![
-            c(
-                "Alex & Sam",
-                ("Alex Moreau", "alex.moreau@mail.example", "Europe/Paris"),
-                ("Sam Moreau", "sam.moreau@mail.example", "Europe/Paris"),
-                false,
-                2,
-                0,
-                Active,
-            ),
-            c(
-                "Zoë & Jonas",
-                (
-                    "Jonas Ñúñez-Łukasiewicz",
-                    "jonas.nl@mail.example",
-                    "Europe/Warsaw",
-                ),
-                (
-                    "Zoë Ñúñez-Łukasiewicz",
-                    "zoe.nl@mail.example",
-                    "Europe/Warsaw",
-                ),
-                false,
-                7,
-                1,
-                Active,
-            ),
-            c(
-                "Priya & Dev",
-                ("Dev Raman", "dev.raman@mail.example", "Europe/Berlin"),
-                ("Priya Raman", "priya.raman@mail.example", "Europe/Berlin"),
-                false,
-                12,
-                2,
-                Active,
-            ),
-            c(
-                "Hana & Mateo",
-                ("Mateo Ruiz", "mateo.ruiz@mail.example", "Europe/Madrid"),
-                ("Hana Ruiz", "hana.ruiz@mail.example", "Europe/Madrid"),
-                true,
-                20,
-                3,
-                Active,
-            ),
-            c(
-                "Kwame & Inès",
-                ("Inès Mensah", "ines.mensah@mail.example", "Europe/Brussels"),
-                (
-                    "Kwame Mensah",
-                    "kwame.mensah@mail.example",
-                    "Europe/Brussels",
-                ),
-                true,
-                5,
-                0,
-                Paused,
-            ),
+        &[
+            ("Grace & Tobias", ("Tobias Lindqvist", "tobias@mail.example", "Europe/Stockholm"), ("Grace Lindqvist", "grace@mail.example", "Europe/Stockholm"), false, 30, 4, Active, Plain),
         ],
-        vec![
-            c(
-                "Chris & Dana",
-                (
-                    "Chris Walker",
-                    "chris.walker@mail.example",
-                    "America/New_York",
-                ),
-                (
-                    "Dana Walker",
-                    "dana.walker@mail.example",
-                    "America/New_York",
-                ),
-                false,
-                26,
-                4,
-                Active,
-            ),
-            c(
-                "Noor & Elias",
-                (
-                    "Elias Haddad",
-                    "elias.haddad@mail.example",
-                    "America/Chicago",
-                ),
-                ("Noor Haddad", "noor.haddad@mail.example", "America/Chicago"),
-                false,
-                38,
-                5,
-                Active,
-            ),
-            c(
-                "Aiyana & Tomasz",
-                (
-                    "Tomasz Kowalczyk",
-                    "tomasz.k@mail.example",
-                    "America/Denver",
-                ),
-                (
-                    "Aiyana Kowalczyk",
-                    "aiyana.k@mail.example",
-                    "America/Denver",
-                ),
-                false,
-                60,
-                6,
-                Closed,
-            ),
+        &[
+            ("Alex & Sam", ("Alex Moreau", "alex.moreau@mail.example", "Europe/Paris"), ("Sam Moreau", "sam.moreau@mail.example", "Europe/Paris"), false, 2, 0, Active, Plain),
+            ("Zoë & Jonas", ("Jonas Ñúñez-Łukasiewicz", "jonas.nl@mail.example", "Europe/Warsaw"), ("Zoë Ñúñez-Łukasiewicz", "zoe.nl@mail.example", "Europe/Warsaw"), false, 7, 1, Active, Plain),
+            ("Priya & Dev", ("Dev Raman", "dev.raman@mail.example", "Europe/Berlin"), ("Priya Raman", "priya.raman@mail.example", "Europe/Berlin"), false, 12, 2, Active, Plain),
+            ("Hana & Mateo", ("Mateo Ruiz", "mateo.ruiz@mail.example", "Europe/Madrid"), ("Hana Ruiz", "hana.ruiz@mail.example", "Europe/Madrid"), true, 20, 3, Active, Plain),
+            ("Kwame & Inès", ("Inès Mensah", "ines.mensah@mail.example", "Europe/Brussels"), ("Kwame Mensah", "kwame.mensah@mail.example", "Europe/Brussels"), true, 5, 0, Paused, Plain),
+        ],
+        &[
+            ("Chris & Dana", ("Chris Walker", "chris.walker@mail.example", "America/New_York"), ("Dana Walker", "dana.walker@mail.example", "America/New_York"), false, 22, 2, Active, Twist::GateOverride),
+            ("Noor & Elias", ("Elias Haddad", "elias.haddad@mail.example", "America/Chicago"), ("Noor Haddad", "noor.haddad@mail.example", "America/Chicago"), false, 40, 5, Active, Twist::Reopening),
+            ("Aiyana & Tomasz", ("Tomasz Kowalczyk", "tomasz.k@mail.example", "America/Denver"), ("Aiyana Kowalczyk", "aiyana.k@mail.example", "America/Denver"), false, 60, 6, Closed, Plain),
         ],
     ]
+};
+
+fn caseloads() -> [Vec<DemoCouple>; 3] {
+    CASELOADS.map(|rows| {
+        rows.iter()
+            .map(
+                |&(
+                    label,
+                    involved,
+                    hurt,
+                    open_agreement,
+                    weeks_in_care,
+                    completed,
+                    status,
+                    twist,
+                )| DemoCouple {
+                    label,
+                    involved,
+                    hurt,
+                    open_agreement,
+                    weeks_in_care,
+                    completed,
+                    status,
+                    twist,
+                },
+            )
+            .collect()
+    })
 }
 
 /// Load the demo practice unless its admin already exists.
@@ -247,8 +187,7 @@ async fn load_couple(
     counselor_id: Uuid,
     demo: DemoCouple,
 ) -> Result<(), CoreError> {
-    let now = clock.now();
-    let intake = now - Duration::weeks(demo.weeks_in_care);
+    let intake = clock.now() - Duration::weeks(demo.weeks_in_care);
     let partner = |(name, email, tz): (&str, &str, &str)| PartnerInput {
         name: name.into(),
         email: email.into(),
@@ -262,61 +201,177 @@ async fn load_couple(
         involved: partner(demo.involved),
         hurt: partner(demo.hurt),
     };
-    let record = store::create(db, clock, counselor_id, input.parse()?).await?;
-    let couple_id = record.couple.id;
-    // Spread the completed stages evenly over the time in care.
-    let span = Duration::weeks(demo.weeks_in_care.max(1)) / 7;
-    let mut at = intake;
+    // The couple's history is made by the same rules and services the pages use, on a clock
+    // that walks from intake to today.
+    let history_clock = FixedClock::new(intake);
+    let actor = Actor::counselor(counselor_id, None);
+    let record =
+        couples::store::create(db, &history_clock, &actor, counselor_id, input.parse()?).await?;
+    let story = Story {
+        db,
+        clock: &history_clock,
+        actor: &actor,
+        counselor_id,
+        couple_id: record.couple.id,
+        open_agreement: demo.open_agreement,
+        // Spread every recorded step evenly from intake to a few days ago.
+        step: (Duration::weeks(demo.weeks_in_care) - Duration::days(3)) / demo.steps(),
+    };
     for (i, stage) in Stage::ALL.into_iter().enumerate() {
-        let row = stage_progress::Entity::find()
-            .filter(stage_progress::Column::CoupleId.eq(couple_id))
-            .filter(stage_progress::Column::Stage.eq(stage))
-            .one(db)
-            .await?
-            .ok_or_else(|| CoreError::Internal("stage row missing".into()))?;
-        let mut model: stage_progress::ActiveModel = row.into();
-        let started = at;
-        event(db, couple_id, stage, "started", started, counselor_id).await?;
         if i < demo.completed {
-            at += span;
-            model.status = Set(StageStatus::Complete);
-            model.started_at = Set(Some(started));
-            model.completed_at = Set(Some(at));
-            model.completed_by = Set(Some(counselor_id));
-            event(db, couple_id, stage, "completed", at, counselor_id).await?;
+            story.work_through(stage).await?;
+            if demo.twist == Twist::Reopening && stage == Stage::BeforeTheAffair {
+                story.reopen_admission().await?;
+            }
         } else if i == demo.completed {
-            model.status = Set(StageStatus::InProgress);
-            model.started_at = Set(Some(started));
-        } else {
-            break;
+            if demo.twist == Twist::GateOverride && stage == Stage::Openness {
+                story
+                    .rate(
+                        stage,
+                        &[
+                            Rating::Emerging,
+                            Rating::NotYet,
+                            Rating::NotYet,
+                            Rating::Emerging,
+                        ],
+                    )
+                    .await?;
+                story.override_gate().await?;
+                story
+                    .rate(
+                        Stage::BeforeTheAffair,
+                        &[
+                            Rating::Emerging,
+                            Rating::Emerging,
+                            Rating::NotYet,
+                            Rating::Emerging,
+                        ],
+                    )
+                    .await?;
+            } else {
+                story
+                    .rate(
+                        stage,
+                        &[
+                            Rating::Consistent,
+                            Rating::Emerging,
+                            Rating::NotYet,
+                            Rating::Emerging,
+                        ],
+                    )
+                    .await?;
+            }
         }
-        model.updated_at = Set(at);
-        model.update(db).await?;
     }
     if demo.status != CoupleStatus::Active {
-        store::set_status(db, clock, counselor_id, couple_id, demo.status).await?;
+        couples::store::set_status(db, clock, counselor_id, record.couple.id, demo.status).await?;
     }
     Ok(())
 }
 
-async fn event(
-    db: &DatabaseConnection,
-    couple_id: Uuid,
-    stage: Stage,
-    kind: &str,
-    at: chrono::DateTime<Utc>,
-    actor: Uuid,
-) -> Result<(), CoreError> {
-    stage_event::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        couple_id: Set(couple_id),
-        stage: Set(stage),
-        kind: Set(kind.to_owned()),
-        reason: Set(None),
-        actor_id: Set(Some(actor)),
-        at: Set(at),
+impl DemoCouple {
+    /// How many dated actions the couple's story takes (each advances the history clock).
+    fn steps(&self) -> i32 {
+        let completed = i32::try_from(self.completed).unwrap_or(6);
+        let current = if self.completed < 6 { 1 } else { 0 };
+        let twist = match self.twist {
+            Twist::None => 0,
+            Twist::GateOverride => 2,
+            Twist::Reopening => 4,
+        };
+        3 * completed + current + twist + 1
     }
-    .insert(db)
-    .await?;
-    Ok(())
+}
+
+/// Writes one demo couple's history through the real stage services.
+struct Story<'a> {
+    db: &'a DatabaseConnection,
+    clock: &'a FixedClock,
+    actor: &'a Actor,
+    counselor_id: Uuid,
+    couple_id: Uuid,
+    open_agreement: bool,
+    step: Duration,
+}
+
+impl Story<'_> {
+    async fn act(&self, action: StageAction) -> Result<(), CoreError> {
+        self.clock.advance(self.step);
+        stages::store::act(
+            self.db,
+            self.clock,
+            self.actor,
+            self.counselor_id,
+            self.couple_id,
+            action,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Rate the stage's applicable markers with these ratings, in marker order.
+    async fn rate(&self, stage: Stage, ratings: &[Rating]) -> Result<(), CoreError> {
+        let ratings = stage
+            .markers()
+            .filter(|m| m.applies(self.open_agreement))
+            .zip(ratings.iter().copied())
+            .collect();
+        self.act(StageAction::Rate {
+            ratings,
+            session_id: None,
+        })
+        .await
+    }
+
+    async fn work_through(&self, stage: Stage) -> Result<(), CoreError> {
+        self.rate(
+            stage,
+            &[
+                Rating::Emerging,
+                Rating::NotYet,
+                Rating::Emerging,
+                Rating::Emerging,
+            ],
+        )
+        .await?;
+        self.rate(stage, &[Rating::Consistent; 4]).await?;
+        self.act(StageAction::Complete(stage)).await
+    }
+
+    async fn override_gate(&self) -> Result<(), CoreError> {
+        let reason = Reason::parse(
+            "Both partners asked to start looking at the years before the affair while the hurt partner's anger keeps easing. Discussed in supervision; stage 3 work continues alongside.",
+        )
+        .map_err(|e| CoreError::Internal(e.0))?;
+        self.act(StageAction::OverrideGate {
+            stage: Stage::BeforeTheAffair,
+            reason,
+        })
+        .await
+    }
+
+    async fn reopen_admission(&self) -> Result<(), CoreError> {
+        let reason = Reason::parse(
+            "A further disclosure in session: contact with the affair partner went on for two months after the first admission. Admission work resumes.",
+        )
+        .map_err(|e| CoreError::Internal(e.0))?;
+        self.act(StageAction::Reopen {
+            stage: Stage::Admission,
+            reason,
+        })
+        .await?;
+        self.rate(
+            Stage::Admission,
+            &[
+                Rating::Emerging,
+                Rating::Emerging,
+                Rating::Consistent,
+                Rating::NotYet,
+            ],
+        )
+        .await?;
+        self.rate(Stage::Admission, &[Rating::Consistent; 4])
+            .await?;
+        self.act(StageAction::Complete(Stage::Admission)).await
+    }
 }

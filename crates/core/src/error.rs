@@ -69,6 +69,13 @@ pub enum CoreError {
     /// The change clashes with the record's current state (a stale version, a signed note).
     #[error("{0}")]
     Conflict(String),
+    /// A rule of the recovery model forbids the action; `blocking` names what stands in the
+    /// way (marker or stage keys).
+    #[error("{message}")]
+    Refused {
+        message: String,
+        blocking: Vec<String>,
+    },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
     #[error("internal error: {0}")]

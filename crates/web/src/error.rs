@@ -19,6 +19,11 @@ pub enum AppError {
     NotFound,
     Invalid(FieldErrors),
     Conflict(String),
+    /// A rule of the recovery model forbids the action (409), naming what blocks it.
+    Refused {
+        message: String,
+        blocking: Vec<String>,
+    },
     /// No valid session or token.
     Unauthorized,
     /// A state-changing request without a valid CSRF token or from another site.
@@ -42,6 +47,7 @@ impl From<CoreError> for AppError {
             CoreError::NotFound => AppError::NotFound,
             CoreError::Invalid(errors) => AppError::Invalid(errors),
             CoreError::Conflict(message) => AppError::Conflict(message),
+            CoreError::Refused { message, blocking } => AppError::Refused { message, blocking },
             other => AppError::Internal(error_chain(&other)),
         }
     }
@@ -70,7 +76,7 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -86,6 +92,7 @@ impl AppError {
             AppError::NotFound => "Not found",
             AppError::Invalid(_) => "Some details need attention",
             AppError::Conflict(_) => "This changed in the meantime",
+            AppError::Refused { .. } => "Not possible yet",
             AppError::Unauthorized => "Please sign in",
             AppError::Forbidden(_) => "This request was refused",
             AppError::TooManyRequests { .. } => "Too many attempts",
@@ -100,7 +107,7 @@ impl AppError {
         match self {
             AppError::NotFound => "There is nothing here, or it is not yours to see.".into(),
             AppError::Invalid(_) => "Please correct the fields listed and try again.".into(),
-            AppError::Conflict(message) => message.clone(),
+            AppError::Conflict(message) | AppError::Refused { message, .. } => message.clone(),
             AppError::Unauthorized => "Sign in, or send a valid API token.".into(),
             AppError::Forbidden(why) => (*why).into(),
             AppError::TooManyRequests { retry_after_secs } => {
@@ -189,6 +196,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a refused stage action: the keys of the markers or stages that stand in the way.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocking: Vec<String>,
 }
 
 impl Problem {
@@ -204,12 +214,17 @@ impl Problem {
             _ => Vec::new(),
         };
         let status = e.status();
+        let blocking = match e {
+            AppError::Refused { blocking, .. } => blocking.clone(),
+            _ => Vec::new(),
+        };
         Problem {
             kind: "about:blank".into(),
             title: e.title().into(),
             status: status.as_u16(),
             detail: e.detail(),
             errors,
+            blocking,
         }
     }
 }

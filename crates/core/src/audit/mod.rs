@@ -77,6 +77,11 @@ pub enum Action {
     CounselorDeactivated,
     CounselorReactivated,
     ApiTokenCreated,
+    MarkerRated,
+    StageCompleted,
+    GateOverridden,
+    StageReopened,
+    ProgressViewed,
 }
 
 impl Action {
@@ -94,6 +99,11 @@ impl Action {
             Action::CounselorDeactivated => "counselor_deactivated",
             Action::CounselorReactivated => "counselor_reactivated",
             Action::ApiTokenCreated => "api_token_created",
+            Action::MarkerRated => "marker_rated",
+            Action::StageCompleted => "stage_completed",
+            Action::GateOverridden => "gate_overridden",
+            Action::StageReopened => "stage_reopened",
+            Action::ProgressViewed => "progress_viewed",
         }
     }
 }

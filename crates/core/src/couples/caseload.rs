@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CoupleStatus, store};
+use super::CoupleStatus;
 use crate::entities::couple;
 use crate::error::CoreError;
 use crate::stages::Stage;
@@ -49,11 +49,35 @@ impl CaseloadSort {
     }
 }
 
+/// Which couples to show by stage: those currently in a stage, or those done with all six.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageFilter {
+    In(Stage),
+    AllComplete,
+}
+
+impl StageFilter {
+    pub fn key(self) -> &'static str {
+        match self {
+            StageFilter::In(stage) => stage.key(),
+            StageFilter::AllComplete => "complete",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        if key == "complete" {
+            return Some(StageFilter::AllComplete);
+        }
+        Stage::from_key(key).map(StageFilter::In)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CaseloadQuery {
     /// Part of a couple's label, any case.
     pub search: Option<String>,
     pub status: Option<CoupleStatus>,
+    pub stage: Option<StageFilter>,
     pub sort: CaseloadSort,
     /// 1-based.
     pub page: u64,
@@ -124,6 +148,15 @@ pub async fn list(
     if let Some(status) = query.status {
         select = select.filter(couple::Column::Status.eq(status));
     }
+    match query.stage {
+        Some(StageFilter::In(stage)) => {
+            select = select.filter(couple::Column::CurrentStage.eq(stage))
+        }
+        Some(StageFilter::AllComplete) => {
+            select = select.filter(couple::Column::CurrentStage.is_null())
+        }
+        None => {}
+    }
     let total = select.clone().count(db).await?;
     select = match query.sort {
         CaseloadSort::Label => select.order_by_asc(couple::Column::LabelNormalized),
@@ -136,12 +169,10 @@ pub async fn list(
         .limit(per_page)
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = couples.iter().map(|c| c.id).collect();
-    let stages = store::current_stages(db, &ids).await?;
     let items = couples
         .into_iter()
         .map(|c| CaseloadRow {
-            current_stage: stages.get(&c.id).copied().flatten(),
+            current_stage: c.current_stage,
             id: c.id,
             label: c.label,
             status: c.status,
@@ -156,6 +187,38 @@ pub async fn list(
         per_page,
         total,
     })
+}
+
+/// How many of the counselor's couples are in each stage (`None`: all stages complete).
+pub async fn stage_counts(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    status: Option<CoupleStatus>,
+) -> Result<Vec<(Option<Stage>, u64)>, CoreError> {
+    let mut select = couple::Entity::find()
+        .select_only()
+        .column(couple::Column::CurrentStage)
+        .column_as(couple::Column::Id.count(), "n")
+        .filter(couple::Column::CounselorId.eq(counselor_id))
+        .group_by(couple::Column::CurrentStage);
+    if let Some(status) = status {
+        select = select.filter(couple::Column::Status.eq(status));
+    }
+    let rows: Vec<(Option<Stage>, i64)> = select.into_tuple().all(db).await?;
+    let counts: Vec<(Option<Stage>, u64)> = Stage::ALL
+        .iter()
+        .map(|s| Some(*s))
+        .chain([None])
+        .map(|stage| {
+            let n = rows
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            (stage, u64::try_from(n).unwrap_or(0))
+        })
+        .collect();
+    Ok(counts)
 }
 
 #[cfg(test)]

@@ -11,11 +11,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CoupleStatus, NewCouple, NewPartner, PartnerRole};
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::db::begin_write;
-use crate::entities::{couple, partner, stage_progress};
+use crate::entities::{couple, partner, stage_event, stage_progress};
 use crate::error::CoreError;
-use crate::stages::{Stage, StageStatus};
+use crate::stages::{Stage, StageEventKind, StageStatus};
 
 /// A couple with both partners.
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ fn partner_model(
 pub async fn create(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     new: NewCouple,
 ) -> Result<CoupleRecord, CoreError> {
@@ -76,6 +78,7 @@ pub async fn create(
         open_agreement: Set(new.open_agreement),
         intake_date: Set(new.intake_date),
         disclosure_date: Set(new.disclosure_date),
+        current_stage: Set(Some(Stage::Admission)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -108,6 +111,24 @@ pub async fn create(
     stage_progress::Entity::insert_many(stages)
         .exec(&tx)
         .await?;
+    stage_event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        couple_id: Set(id),
+        stage: Set(Stage::Admission),
+        kind: Set(StageEventKind::Started),
+        reason: Set(None),
+        actor_id: Set(actor.id),
+        at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    if couple.open_agreement {
+        let before = couple::Model {
+            open_agreement: false,
+            ..couple.clone()
+        };
+        crate::stages::store::open_agreement_changed(&tx, clock, actor, &before, true).await?;
+    }
     tx.commit().await?;
     Ok(CoupleRecord {
         couple,
@@ -152,6 +173,7 @@ pub async fn get(
 pub async fn update(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     couple_id: Uuid,
     expected_version: i32,
@@ -164,6 +186,16 @@ pub async fn update(
         return Err(CoreError::Conflict(
             "This couple was changed by someone else since you opened it. Reload to see the latest details, then make your change again.".into(),
         ));
+    }
+    if changed.open_agreement != current.couple.open_agreement {
+        crate::stages::store::open_agreement_changed(
+            &tx,
+            clock,
+            actor,
+            &current.couple,
+            changed.open_agreement,
+        )
+        .await?;
     }
     let mut couple: couple::ActiveModel = current.couple.into();
     couple.label_normalized = Set(changed.label.as_str().to_lowercase());
@@ -223,21 +255,12 @@ pub async fn current_stages(
     if couple_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let complete = stage_progress::Entity::find()
-        .filter(stage_progress::Column::CoupleId.is_in(couple_ids.iter().copied()))
-        .filter(stage_progress::Column::Status.eq(StageStatus::Complete))
+    let couples = couple::Entity::find()
+        .filter(couple::Column::Id.is_in(couple_ids.iter().copied()))
         .all(db)
         .await?;
-    let mut done: HashMap<Uuid, Vec<Stage>> = HashMap::new();
-    for row in complete {
-        done.entry(row.couple_id).or_default().push(row.stage);
-    }
-    Ok(couple_ids
-        .iter()
-        .map(|id| {
-            let stages = done.get(id);
-            let current = crate::stages::current_stage(|s| stages.is_some_and(|d| d.contains(&s)));
-            (*id, current)
-        })
+    Ok(couples
+        .into_iter()
+        .map(|c| (c.id, c.current_stage))
         .collect())
 }

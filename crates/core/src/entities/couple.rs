@@ -1,5 +1,6 @@
 //! The `couple` table.
 use crate::couples::CoupleStatus;
+use crate::stages::Stage;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,6 +15,9 @@ pub struct Model {
     pub open_agreement: bool,
     pub intake_date: Date,
     pub disclosure_date: Option<Date>,
+    /// The first stage not complete (None once all six are); kept in step with the stage
+    /// progress rows so the caseload can filter and count by stage in the database.
+    pub current_stage: Option<Stage>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,5 +1,5 @@
 //! The `marker_rating` table.
-use crate::stages::Stage;
+use crate::stages::{Marker, Rating, Stage};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +9,8 @@ pub struct Model {
     pub id: Uuid,
     pub couple_id: Uuid,
     pub stage: Stage,
-    pub marker: String,
-    pub rating: String,
+    pub marker: Marker,
+    pub rating: Rating,
     pub session_id: Option<Uuid>,
     pub rated_by: Option<Uuid>,
     pub rated_at: DateTimeUtc,

@@ -1,5 +1,5 @@
 //! The `stage_event` table.
-use crate::stages::Stage;
+use crate::stages::{Stage, StageEventKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub couple_id: Uuid,
     pub stage: Stage,
-    pub kind: String,
+    pub kind: StageEventKind,
     #[sea_orm(column_type = "Text", nullable)]
     pub reason: Option<String>,
     pub actor_id: Option<Uuid>,

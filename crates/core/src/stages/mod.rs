@@ -1,8 +1,15 @@
 //! The recovery model: six stages in order. The first three are the involved partner's steps and
 //! the hurt partner's openness that answers them; the last three are the couple's joint work.
 
+pub mod markers;
+pub mod rules;
+pub mod store;
+
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
+
+pub use markers::{Marker, Rating};
+pub use rules::{Change, Progress, Reason, Refusal};
 
 /// A recovery stage, in clinical order.
 #[derive(
@@ -117,6 +124,21 @@ pub enum StageStatus {
     InProgress,
     #[sea_orm(string_value = "complete")]
     Complete,
+}
+
+/// What happened to a stage, as kept in its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum StageEventKind {
+    #[sea_orm(string_value = "started")]
+    Started,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "gate_override")]
+    GateOverride,
+    #[sea_orm(string_value = "reopened")]
+    Reopened,
 }
 
 /// The current stage: the first stage that is not complete. `None` once all six are complete.

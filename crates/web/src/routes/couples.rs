@@ -1,12 +1,12 @@
 //! Couple pages: add, view, edit, pause / close / reactivate.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kintsugi_core::audit::{self, Action, Actor, Record};
 use kintsugi_core::couples::store::{self, CoupleRecord};
 use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
-use kintsugi_core::stages::StageStatus;
+use kintsugi_core::stages::Stage;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 
@@ -16,7 +16,8 @@ use crate::auth::csrf::SignedForm;
 use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
-use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView, StageView};
+use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView};
+use crate::views::stages::KeptReason;
 use crate::views::{Chrome, Errors, format_date, time_zone_names};
 
 impl CoupleFormValues {
@@ -133,8 +134,8 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    let record = store::create(&state.db, state.clock(), signed.counselor.id, new).await?;
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    let record = store::create(&state.db, state.clock(), &actor, signed.counselor.id, new).await?;
     audit::record(
         &state.db,
         state.clock(),
@@ -146,15 +147,50 @@ pub async fn create(
     Ok(Redirect::to(&format!("/couples/{}", record.couple.id)).into_response())
 }
 
+/// What the couple page says about the last action.
+#[derive(Debug, Default)]
+pub struct Feedback {
+    pub notice: Option<String>,
+    pub alert: Option<String>,
+    pub kept_reason: KeptReason,
+    pub focus: Option<Stage>,
+}
+
+/// Fixed notices after a redirect: the URL carries a key, never text.
+fn notice_for(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "ratings" => "Marker ratings saved.",
+        "unchanged" => "No ratings changed, so nothing new was recorded.",
+        "completed" => "Stage confirmed complete.",
+        "override" => "Gate overridden. The reason is kept in the couple's history.",
+        "reopened" => "Stage reopened. The reason is kept in the couple's history.",
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowParams {
+    done: String,
+    stage: String,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     signed: Signed,
     ip: ClientIp,
     Path(couple_id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<CouplePage, AppError> {
     let id = parse_id(&couple_id)?;
-    let record = store::get(&state.db, signed.counselor.id, id).await?;
-    let progress = kintsugi_core::stages::progress::for_couple(&state.db, id).await?;
+    let params: ShowParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let feedback = Feedback {
+        notice: notice_for(&params.done).map(str::to_owned),
+        focus: Stage::from_key(&params.stage),
+        ..Default::default()
+    };
+    let page = couple_page(&state, &signed, id, feedback).await?;
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     audit::record(
         &state.db,
@@ -164,37 +200,21 @@ pub async fn show(
         Some(Record::couple(id)),
     )
     .await?;
-    let is_complete = |s| {
-        progress
-            .iter()
-            .any(|p| p.stage == s && p.status == StageStatus::Complete)
-    };
-    let current = kintsugi_core::stages::current_stage(is_complete);
-    let stages = kintsugi_core::stages::Stage::ALL
-        .iter()
-        .map(|stage| {
-            let row = progress.iter().find(|p| p.stage == *stage);
-            let status = row.map(|r| r.status).unwrap_or(StageStatus::NotStarted);
-            let (status_key, status_label) = match status {
-                StageStatus::NotStarted => ("not-started", "Not started"),
-                StageStatus::InProgress => ("in-progress", "In progress"),
-                StageStatus::Complete => ("complete", "Complete"),
-            };
-            StageView {
-                number: stage.number(),
-                name: stage.name(),
-                status_key,
-                status_label,
-                current: current == Some(*stage),
-                started: row
-                    .and_then(|r| r.started_at)
-                    .map(|d| format_date(d.date_naive())),
-                completed: row
-                    .and_then(|r| r.completed_at)
-                    .map(|d| format_date(d.date_naive())),
-            }
-        })
-        .collect();
+    Ok(page)
+}
+
+/// The couple page for one of the counselor's couples (404 for anyone else's).
+pub async fn couple_page(
+    state: &AppState,
+    signed: &Signed,
+    id: uuid::Uuid,
+    feedback: Feedback,
+) -> Result<CouplePage, AppError> {
+    let record = store::get(&state.db, signed.counselor.id, id).await?;
+    let history = kintsugi_core::stages::store::history(&state.db, &record.couple).await?;
+    let today = state.clock().now().date_naive();
+    let tracker =
+        crate::views::stages::tracker(&history, today, &feedback.kept_reason, feedback.focus);
     let c = &record.couple;
     let status_actions = match c.status {
         CoupleStatus::Active => vec![("paused", "Pause"), ("closed", "Close")],
@@ -202,7 +222,7 @@ pub async fn show(
         CoupleStatus::Closed => vec![("active", "Reopen as active")],
     };
     Ok(CouplePage {
-        chrome: Chrome::new(&signed, "caseload"),
+        chrome: Chrome::new(signed, "caseload"),
         id: c.id.to_string(),
         label: c.label.clone(),
         status_key: c.status.key(),
@@ -222,10 +242,10 @@ pub async fn show(
                 }
             })
             .collect(),
-        stages,
-        current_stage: current.map(|s| format!("{} · {}", s.number(), s.name())),
+        tracker,
         status_actions,
-        notice: None,
+        notice: feedback.notice,
+        alert: feedback.alert,
     })
 }
 
@@ -279,9 +299,11 @@ pub async fn update(
             ));
         }
     };
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     match store::update(
         &state.db,
         state.clock(),
+        &actor,
         signed.counselor.id,
         id,
         version,
@@ -298,7 +320,6 @@ pub async fn update(
         }
         Err(e) => return Err(e.into()),
     }
-    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     audit::record(
         &state.db,
         state.clock(),

@@ -3,14 +3,14 @@
 use axum::extract::{RawQuery, State};
 use kintsugi_core::audit::{self, Action, Actor};
 use kintsugi_core::couples::CoupleStatus;
-use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort};
+use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Signed;
 use crate::error::AppError;
 use crate::request::ClientIp;
-use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage};
+use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip};
 use crate::views::{Chrome, format_date};
 
 /// Query parameters as sent; unknown values fall back to defaults instead of failing.
@@ -19,6 +19,7 @@ use crate::views::{Chrome, format_date};
 pub struct CaseloadParams {
     q: String,
     status: String,
+    stage: String,
     sort: String,
     page: String,
 }
@@ -29,6 +30,7 @@ impl CaseloadParams {
             search: Some(self.q.chars().take(120).collect::<String>())
                 .filter(|s| !s.trim().is_empty()),
             status: CoupleStatus::from_key(&self.status),
+            stage: StageFilter::from_key(&self.stage),
             sort: CaseloadSort::from_key(&self.sort).unwrap_or_default(),
             page: self.page.parse().unwrap_or(1).clamp(1, 1_000_000),
             per_page: CaseloadQuery::DEFAULT_PER_PAGE,
@@ -63,6 +65,30 @@ pub async fn show(
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let query = params.to_query();
     let page = caseload::list(&state.db, signed.counselor.id, &query).await?;
+    let counts = caseload::stage_counts(&state.db, signed.counselor.id, query.status).await?;
+    let stage_chips = counts
+        .into_iter()
+        .map(|(stage, count)| {
+            let filter = stage.map_or(StageFilter::AllComplete, StageFilter::In);
+            let label = match stage {
+                Some(s) => format!("{} · {}", s.number(), s.name()),
+                None => "All complete".to_owned(),
+            };
+            let selected = query.stage == Some(filter);
+            let target = CaseloadQuery {
+                stage: (!selected).then_some(filter),
+                page: 1,
+                ..query.clone()
+            };
+            StageChip {
+                key: filter.key(),
+                label,
+                count,
+                selected,
+                url: page_url(&target, 1),
+            }
+        })
+        .collect();
     audit::record(
         &state.db,
         state.clock(),
@@ -88,6 +114,8 @@ pub async fn show(
         chrome: Chrome::new(&signed, "caseload"),
         rows,
         search: query.search.clone().unwrap_or_default(),
+        stage_chips,
+        stage_key: query.stage.map(|s| s.key()).unwrap_or(""),
         statuses: CoupleStatus::ALL
             .iter()
             .map(|s| Choice {
@@ -109,6 +137,6 @@ pub async fn show(
         last_page: page.last_page(),
         prev_url: (page.page > 1).then(|| page_url(&query, page.page - 1)),
         next_url: page.has_next().then(|| page_url(&query, page.page + 1)),
-        filtered: query.search.is_some() || query.status.is_some(),
+        filtered: query.search.is_some() || query.status.is_some() || query.stage.is_some(),
     })
 }

@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod health;
 pub mod login;
 pub mod settings;
+pub mod stages;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -40,6 +41,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/couples/{couple_id}/edit", get(couples::edit_form))
         .route("/couples/{couple_id}/status", post(couples::set_status))
+        .route("/couples/{couple_id}/markers", post(stages::rate))
+        .route(
+            "/couples/{couple_id}/stages/{stage}/complete",
+            post(stages::complete),
+        )
+        .route(
+            "/couples/{couple_id}/stages/{stage}/override",
+            post(stages::override_gate),
+        )
+        .route(
+            "/couples/{couple_id}/stages/{stage}/reopen",
+            post(stages::reopen),
+        )
         .route(
             "/admin/counselors",
             get(admin::counselors).post(admin::create_counselor),

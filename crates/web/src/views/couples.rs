@@ -49,17 +49,6 @@ pub struct PartnerView {
     pub timezone: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct StageView {
-    pub number: u8,
-    pub name: &'static str,
-    pub status_key: &'static str,
-    pub status_label: &'static str,
-    pub current: bool,
-    pub started: Option<String>,
-    pub completed: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "couples/show.html")]
 pub struct CouplePage {
@@ -72,9 +61,10 @@ pub struct CouplePage {
     pub intake: String,
     pub disclosure: Option<String>,
     pub partners: Vec<PartnerView>,
-    pub stages: Vec<StageView>,
-    pub current_stage: Option<String>,
+    pub tracker: super::stages::TrackerView,
     /// (status key, button label) for the status changes offered.
     pub status_actions: Vec<(&'static str, &'static str)>,
     pub notice: Option<String>,
+    /// Why the last action was refused, in words.
+    pub alert: Option<String>,
 }

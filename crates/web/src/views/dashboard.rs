@@ -21,6 +21,16 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// A stage with how many of the caseload's couples are in it, as a filter link.
+#[derive(Debug, Clone)]
+pub struct StageChip {
+    pub key: &'static str,
+    pub label: String,
+    pub count: u64,
+    pub selected: bool,
+    pub url: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
@@ -28,6 +38,9 @@ pub struct DashboardPage {
     pub rows: Vec<CaseloadRowView>,
     pub search: String,
     pub statuses: Vec<Choice>,
+    pub stage_chips: Vec<StageChip>,
+    /// The stage filter in force, kept in the search form.
+    pub stage_key: &'static str,
     pub sorts: Vec<Choice>,
     pub total: u64,
     pub page: u64,

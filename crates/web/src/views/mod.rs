@@ -6,6 +6,7 @@ pub mod couples;
 pub mod dashboard;
 pub mod login;
 pub mod settings;
+pub mod stages;
 
 use askama::Template;
 use askama_web::WebTemplate;

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kintsugi_core::audit::{self, Action, Actor, Record};
-use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort};
+use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
 use kintsugi_core::couples::store::{self, CoupleRecord};
 use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
 use kintsugi_core::{CoreError, FieldErrors};
@@ -118,6 +118,8 @@ pub struct ListParams {
     q: Option<String>,
     /// `active`, `paused` or `closed`.
     status: Option<String>,
+    /// A stage key: couples currently in that stage; or `complete`: all stages complete.
+    stage: Option<String>,
     /// `label`, `updated` or `intake`.
     sort: Option<String>,
 }
@@ -149,6 +151,14 @@ fn list_query(raw: &HashMap<String, String>) -> Result<CaseloadQuery, AppError> 
             CoupleStatus::from_key(s).ok_or("must be active, paused or closed"),
         ),
     };
+    let stage = match raw.get("stage") {
+        None => None,
+        Some(s) => errors.check(
+            "stage",
+            StageFilter::from_key(s)
+                .ok_or("must be a stage key (admission ... shared_responsibility) or complete"),
+        ),
+    };
     let sort = match raw.get("sort") {
         None => CaseloadSort::default(),
         Some(s) => errors
@@ -163,7 +173,7 @@ fn list_query(raw: &HashMap<String, String>) -> Result<CaseloadQuery, AppError> 
         errors.add("q", "must be at most 120 characters");
     }
     for key in raw.keys() {
-        if !["page", "per_page", "q", "status", "sort"].contains(&key.as_str()) {
+        if !["page", "per_page", "q", "status", "stage", "sort"].contains(&key.as_str()) {
             errors.add(key.clone(), "is not a known parameter");
         }
     }
@@ -173,6 +183,7 @@ fn list_query(raw: &HashMap<String, String>) -> Result<CaseloadQuery, AppError> 
     Ok(CaseloadQuery {
         search,
         status,
+        stage,
         sort,
         page,
         per_page,
@@ -223,6 +234,9 @@ pub async fn list(
         }
         if let Some(s) = query.status {
             params.push(("status", s.key().to_owned()));
+        }
+        if let Some(s) = query.stage {
+            params.push(("stage", s.key().to_owned()));
         }
         params.push(("sort", query.sort.key().to_owned()));
         format!(
@@ -365,10 +379,10 @@ pub async fn create(
         CoreError::Invalid(errors) => AppError::Invalid(rename_partner_fields(errors, &index)),
         other => other.into(),
     })?;
-    let record = store::create(&state.db, state.clock(), counselor.id, new)
+    let actor = Actor::counselor(counselor.id, ip.to_audit());
+    let record = store::create(&state.db, state.clock(), &actor, counselor.id, new)
         .await
         .map_err(AppError::from)?;
-    let actor = Actor::counselor(counselor.id, ip.to_audit());
     audit::record(
         &state.db,
         state.clock(),
@@ -546,15 +560,23 @@ pub async fn update(
         other => other.into(),
     })?;
     let expected = patch.version.unwrap_or(c.version);
-    store::update(&state.db, state.clock(), counselor.id, id, expected, new)
-        .await
-        .map_err(AppError::from)?;
+    let actor = Actor::counselor(counselor.id, ip.to_audit());
+    store::update(
+        &state.db,
+        state.clock(),
+        &actor,
+        counselor.id,
+        id,
+        expected,
+        new,
+    )
+    .await
+    .map_err(AppError::from)?;
     if let Some(status) = status.filter(|s| *s != c.status) {
         store::set_status(&state.db, state.clock(), counselor.id, id, status)
             .await
             .map_err(AppError::from)?;
     }
-    let actor = Actor::counselor(counselor.id, ip.to_audit());
     audit::record(
         &state.db,
         state.clock(),

@@ -3,6 +3,7 @@
 
 pub mod couples;
 pub mod json;
+pub mod progress;
 
 use std::sync::OnceLock;
 
@@ -25,7 +26,10 @@ use crate::app::AppState;
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
-    tags((name = "couples", description = "The counselor's caseload"))
+    tags(
+        (name = "couples", description = "The counselor's caseload"),
+        (name = "stages", description = "The six recovery stages: markers, completion, the gate, reopening")
+    )
 )]
 struct ApiDoc;
 
@@ -45,6 +49,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(couples::list, couples::create))
         .routes(routes!(couples::read, couples::update))
+        .routes(routes!(progress::read))
+        .routes(routes!(progress::rate))
+        .routes(routes!(progress::complete))
+        .routes(routes!(progress::override_gate))
+        .routes(routes!(progress::reopen))
 }
 
 /// The OpenAPI 3.1 document, built once.

@@ -1,0 +1,225 @@
+//! Stage actions from the couple page: rate markers, confirm completion, override the gate,
+//! reopen. A refused action shows the couple page again with the reason in words and with
+//! anything typed kept.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kintsugi_core::CoreError;
+use kintsugi_core::audit::Actor;
+use kintsugi_core::stages::store::{self, StageAction};
+use kintsugi_core::stages::{Marker, Rating, Reason, Stage};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::couples::{Feedback, couple_page};
+use crate::app::AppState;
+use crate::auth::Signed;
+use crate::auth::csrf::SignedForm;
+use crate::error::AppError;
+use crate::request::{ClientIp, parse_id};
+
+/// After a successful action: back to the couple page, at the stage.
+fn done(couple_id: Uuid, notice: &str, stage: Stage) -> Response {
+    Redirect::to(&format!(
+        "/couples/{couple_id}?done={notice}&stage={}#stage-{}",
+        stage.key(),
+        stage.key()
+    ))
+    .into_response()
+}
+
+/// A refused or invalid action: the couple page with the reason and the typed text.
+async fn refused(
+    state: &AppState,
+    signed: &Signed,
+    couple_id: Uuid,
+    stage: Option<Stage>,
+    kept_reason: Option<String>,
+    error: CoreError,
+) -> Result<Response, AppError> {
+    let (status, message) = match error {
+        CoreError::Refused { message, .. } => (StatusCode::CONFLICT, message),
+        CoreError::Invalid(errors) => {
+            let text: Vec<String> = errors
+                .iter()
+                .map(|(field, msg)| format!("{} {msg}.", field_name(field)))
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, text.join(" "))
+        }
+        other => return Err(other.into()),
+    };
+    let feedback = Feedback {
+        alert: Some(message),
+        kept_reason: stage.zip(kept_reason),
+        focus: stage,
+        ..Default::default()
+    };
+    let page = couple_page(state, signed, couple_id, feedback).await?;
+    Ok((status, page).into_response())
+}
+
+fn field_name(field: &str) -> String {
+    match field {
+        "reason" => "The reason".to_owned(),
+        "ratings" => "Ratings".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
+fn path_stage(raw: &str) -> Result<Stage, AppError> {
+    Stage::from_key(raw).ok_or(AppError::NotFound)
+}
+
+async fn act(
+    state: &AppState,
+    signed: &Signed,
+    ip: ClientIp,
+    couple_id: Uuid,
+    action: StageAction,
+) -> Result<(), CoreError> {
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    store::act(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        couple_id,
+        action,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `marker.<key>` fields with a rating each; only ratings that differ from the current ones
+/// are recorded, so the history shows changes.
+pub async fn rate(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    SignedForm { signed, form }: SignedForm<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    let record = kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
+    let stage = form.get("stage").and_then(|s| Stage::from_key(s));
+    let mut ratings = Vec::new();
+    for (field, value) in &form {
+        let Some(key) = field.strip_prefix("marker.") else {
+            continue;
+        };
+        let (Some(marker), Some(rating)) = (Marker::from_key(key), Rating::from_key(value)) else {
+            let error = CoreError::invalid(
+                "ratings",
+                "name a marker or rating that does not exist; reload the page and try again",
+            );
+            return refused(&state, &signed, id, stage, None, error).await;
+        };
+        ratings.push((marker, rating));
+    }
+    ratings.sort_by_key(|(m, _)| *m);
+    let progress = store::load(&state.db, &record.couple).await?;
+    ratings.retain(|(m, r)| progress.rating(*m) != *r);
+    let focus = stage
+        .or_else(|| ratings.first().map(|(m, _)| m.stage()))
+        .unwrap_or(Stage::Admission);
+    if ratings.is_empty() {
+        return Ok(done(id, "unchanged", focus));
+    }
+    match act(
+        &state,
+        &signed,
+        ip,
+        id,
+        StageAction::Rate {
+            ratings,
+            session_id: None,
+        },
+    )
+    .await
+    {
+        Ok(()) => Ok(done(id, "ratings", focus)),
+        Err(e) => refused(&state, &signed, id, Some(focus), None, e).await,
+    }
+}
+
+pub async fn complete(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((couple_id, stage)): Path<(String, String)>,
+    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    let stage = path_stage(&stage)?;
+    match act(&state, &signed, ip, id, StageAction::Complete(stage)).await {
+        Ok(()) => Ok(done(id, "completed", stage)),
+        Err(e) => refused(&state, &signed, id, Some(stage), None, e).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+pub async fn override_gate(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((couple_id, stage)): Path<(String, String)>,
+    SignedForm { signed, form }: SignedForm<ReasonForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    let stage = path_stage(&stage)?;
+    let result = match Reason::parse(&form.reason) {
+        Ok(reason) => {
+            act(
+                &state,
+                &signed,
+                ip,
+                id,
+                StageAction::OverrideGate { stage, reason },
+            )
+            .await
+        }
+        Err(e) => {
+            kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
+            Err(CoreError::invalid("reason", e.0))
+        }
+    };
+    match result {
+        Ok(()) => Ok(done(id, "override", stage)),
+        Err(e) => refused(&state, &signed, id, Some(stage), Some(form.reason), e).await,
+    }
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((couple_id, stage)): Path<(String, String)>,
+    SignedForm { signed, form }: SignedForm<ReasonForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    let stage = path_stage(&stage)?;
+    let result = match Reason::parse(&form.reason) {
+        Ok(reason) => {
+            act(
+                &state,
+                &signed,
+                ip,
+                id,
+                StageAction::Reopen { stage, reason },
+            )
+            .await
+        }
+        Err(e) => {
+            kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
+            Err(CoreError::invalid("reason", e.0))
+        }
+    };
+    match result {
+        Ok(()) => Ok(done(id, "reopened", stage)),
+        Err(e) => refused(&state, &signed, id, Some(stage), Some(form.reason), e).await,
+    }
+}
