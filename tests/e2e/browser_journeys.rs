@@ -118,12 +118,19 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
     }
     // Only the one field is marked.
     assert_eq!(count(c, ".field.has-error").await, 1);
+    // Show the marked field with its message (the summary at the top stays in view).
+    c.execute(
+        "document.getElementById('involved-email-error').scrollIntoView({block: 'end'})",
+        vec![],
+    )
+    .await
+    .expect("scroll");
     chrome.screenshot("couple-form-errors").await;
 
     // Correct the email and save.
     fill(c, "involved-email", "zoe@mail.example").await;
     click_button(c, "Add couple").await;
-    wait_for(c, ".stage-list").await;
+    wait_for(c, "#stages-heading").await;
     let couple_path = path(c).await;
     assert!(
         couple_path.starts_with("/couples/") && couple_path.len() > "/couples/".len(),
@@ -151,9 +158,13 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
             .contains("in care since 2 Mar 2026")
     );
     assert_eq!(text(c, ".page-head .status").await, "Active");
-    let current = text(c, ".stage-item.is-current").await;
+    // The six stages, the first one current.
+    let current = text(c, "[aria-current='step']").await;
     assert!(current.contains("Admission and remorse"), "{current}");
-    assert_eq!(count(c, ".stage-item").await, 6);
+    assert_eq!(
+        count(c, "section[aria-labelledby='stages-heading'] > ol > li").await,
+        6
+    );
     chrome.screenshot("couple-page").await;
 
     // Back to the caseload: the couple is listed with its first stage.
@@ -222,7 +233,7 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
     );
     chrome.screenshot("dashboard-phone").await;
     for (page, ready) in [
-        (couple_path.as_str(), ".stage-list"),
+        (couple_path.as_str(), "#stages-heading"),
         ("/couples/new", "#label"),
     ] {
         c.goto(&url(page)).await.expect("open page");

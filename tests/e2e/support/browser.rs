@@ -22,6 +22,7 @@ fn free_port() -> u16 {
 impl Chrome {
     /// Start chromedriver on a free port and open a headless Chromium window of this size.
     pub async fn start(width: u32, height: u32) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))

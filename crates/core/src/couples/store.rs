@@ -67,6 +67,9 @@ pub async fn create(
     new: NewCouple,
 ) -> Result<CoupleRecord, CoreError> {
     let now = clock.now();
+    // Work on stage 1 began at intake (a couple may be entered after some sessions).
+    let intake = new.intake_date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let started = Ord::min(intake, now);
     let id = Uuid::new_v4();
     let tx = begin_write(db).await?;
     let couple = couple::ActiveModel {
@@ -102,7 +105,7 @@ pub async fn create(
             } else {
                 StageStatus::NotStarted
             }),
-            started_at: Set(first.then_some(now)),
+            started_at: Set(first.then_some(started)),
             completed_at: Set(None),
             completed_by: Set(None),
             updated_at: Set(now),
@@ -118,7 +121,7 @@ pub async fn create(
         kind: Set(StageEventKind::Started),
         reason: Set(None),
         actor_id: Set(actor.id),
-        at: Set(now),
+        at: Set(started),
     }
     .insert(&tx)
     .await?;

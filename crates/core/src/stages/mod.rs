@@ -99,6 +99,18 @@ impl Stage {
         }
     }
 
+    /// A short name for charts and badges.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Stage::Admission => "Admission",
+            Stage::Validation => "Validation",
+            Stage::Openness => "Openness",
+            Stage::BeforeTheAffair => "Before the affair",
+            Stage::CurrentStruggles => "Current struggles",
+            Stage::SharedResponsibility => "Shared responsibility",
+        }
+    }
+
     pub fn led_by(self) -> LedBy {
         match self {
             Stage::Admission | Stage::Validation => LedBy::Involved,

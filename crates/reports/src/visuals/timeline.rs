@@ -107,7 +107,7 @@ impl Lane {
 
 /// Geometry of the SVG drawing.
 const WIDTH: f64 = 760.0;
-const LABEL_W: f64 = 210.0;
+const LABEL_W: f64 = 180.0;
 const LANE_H: f64 = 34.0;
 const TOP: f64 = 8.0;
 const AXIS_H: f64 = 28.0;
