@@ -229,7 +229,7 @@ pub fn timeline_model(
                 })
                 .collect();
             Lane::from_events(
-                format!("{} {}", stage.number(), stage.name()),
+                format!("{} {}", stage.number(), stage.short_name()),
                 marks,
                 today,
                 current == Some(stage),
