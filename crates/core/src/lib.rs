@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod homework;
 pub mod practice;
 pub mod stages;
 

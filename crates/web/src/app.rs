@@ -13,7 +13,6 @@ use kintsugi_core::clock::SharedClock;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -58,8 +57,9 @@ pub fn router(state: AppState) -> Router {
     let secure = state.config.secure_cookies;
     let mut app = routes::router(state)
         .layer(axum::middleware::from_fn(crate::auth::origin::refuse_cross_site))
+        // The limit is enforced where bodies are read (forms and JSON), so that an oversize
+        // body gets the same page or problem detail as any other refusal.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(crate::routes::fallback::panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(crate::logging::request_span).on_response(crate::logging::on_response))

@@ -32,6 +32,8 @@ pub enum AppError {
         retry_after_secs: u64,
     },
     PayloadTooLarge,
+    /// The body is not in a format this route reads (the API takes JSON only).
+    UnsupportedMediaType,
     BadRequest(String),
     Unavailable,
     Internal(String),
@@ -81,6 +83,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -97,6 +100,7 @@ impl AppError {
             AppError::Forbidden(_) => "This request was refused",
             AppError::TooManyRequests { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Too much at once",
+            AppError::UnsupportedMediaType => "Send JSON",
             AppError::BadRequest(_) => "This request could not be read",
             AppError::Unavailable => "Temporarily unavailable",
             AppError::Internal(_) => "Something went wrong on our side",
@@ -114,6 +118,7 @@ impl AppError {
                 format!("Please wait {} and try again.", wait_in_words(*retry_after_secs))
             }
             AppError::PayloadTooLarge => "The request is larger than this server accepts (256 kB).".into(),
+            AppError::UnsupportedMediaType => "Send the body as JSON with Content-Type: application/json.".into(),
             AppError::BadRequest(why) => why.clone(),
             AppError::Unavailable => "The database cannot be reached right now. Please try again in a moment.".into(),
             AppError::Internal(_) => "The problem has been logged. Please try again; if it keeps happening, tell your practice admin.".into(),

@@ -140,6 +140,15 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
+        // No label holds control characters, and PostgreSQL refuses NUL in text: match nothing.
+        if search.chars().any(char::is_control) {
+            return Ok(Page {
+                items: Vec::new(),
+                page,
+                per_page,
+                total: 0,
+            });
+        }
         select = select.filter(
             sea_orm::sea_query::Expr::col(couple::Column::LabelNormalized)
                 .like(sea_orm::sea_query::LikeExpr::new(like_pattern(search)).escape('\\')),

@@ -26,10 +26,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
             });
         if !is_json {
-            return Err(AppError::BadRequest(
-                "Send the body as JSON with Content-Type: application/json.".into(),
-            )
-            .into());
+            return Err(AppError::UnsupportedMediaType.into());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -44,21 +41,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return AppError::BadRequest(format!(
-                "The body is not valid JSON (line {}, column {}).",
-                inner.line(),
-                inner.column()
-            ));
+            return not_json(&inner);
         }
+        let message = describe(&inner);
         let mut errors = FieldErrors::new();
-        let field = if path == "." { "body".to_owned() } else { path };
-        errors.add(field, describe(&inner));
+        // serde reports a missing field at its parent; name the field itself.
+        match missing_field(&message) {
+            Some(name) => errors.add(join(&path, name), "is required"),
+            None => errors.add(if path == "." { "body".to_owned() } else { path }, message),
+        }
         AppError::Invalid(errors)
-    })
+    })?;
+    // Anything after the JSON value (a second object, stray text) is not a valid body.
+    de.end().map_err(|e| not_json(&e))?;
+    Ok(value)
+}
+
+fn not_json(e: &serde_json::Error) -> AppError {
+    AppError::BadRequest(format!(
+        "The body is not valid JSON (line {}, column {}).",
+        e.line(),
+        e.column()
+    ))
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path == "." {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 /// serde's message without the position suffix, which only helps programmers.
