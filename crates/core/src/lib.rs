@@ -13,6 +13,7 @@ pub mod entities;
 pub mod error;
 pub mod homework;
 pub mod practice;
+pub mod reminders;
 pub mod stages;
 
 pub use clock::{Clock, SystemClock};

@@ -86,6 +86,10 @@ impl TestApp {
     ) -> Self {
         let db = kintsugi_core::db::connect(&url).await.expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
+        kintsugi_core::homework::library::install_builtins(&db)
+            .await
+            .expect("built-in exercises");
+
         let mut config = Config::for_database(&url);
         config.bind = "127.0.0.1:0".parse().expect("addr");
         tweak(&mut config);

@@ -82,6 +82,14 @@ pub enum Action {
     GateOverridden,
     StageReopened,
     ProgressViewed,
+    HomeworkAssigned,
+    HomeworkChanged,
+    HomeworkCancelled,
+    ResponseReviewed,
+    ResponsesViewed,
+    LinkSent,
+    LinkRevoked,
+    ExerciseCreated,
 }
 
 impl Action {
@@ -104,6 +112,14 @@ impl Action {
             Action::GateOverridden => "gate_overridden",
             Action::StageReopened => "stage_reopened",
             Action::ProgressViewed => "progress_viewed",
+            Action::HomeworkAssigned => "homework_assigned",
+            Action::HomeworkChanged => "homework_changed",
+            Action::HomeworkCancelled => "homework_cancelled",
+            Action::ResponseReviewed => "response_reviewed",
+            Action::ResponsesViewed => "responses_viewed",
+            Action::LinkSent => "link_sent",
+            Action::LinkRevoked => "link_revoked",
+            Action::ExerciseCreated => "exercise_created",
         }
     }
 }

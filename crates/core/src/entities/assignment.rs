@@ -1,6 +1,8 @@
 //! The `assignment` table.
 use sea_orm::entity::prelude::*;
 
+use crate::homework::{Recurrence, Visibility};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "assignment")]
 pub struct Model {
@@ -10,8 +12,9 @@ pub struct Model {
     pub exercise_id: Uuid,
     pub series_id: Option<Uuid>,
     pub due_at: DateTimeUtc,
-    pub visibility: String,
-    pub recurrence: Option<String>,
+    pub visibility: Visibility,
+    pub recurrence: Option<Recurrence>,
+
     pub recurrence_until: Option<Date>,
     pub created_by: Option<Uuid>,
     pub cancelled_at: Option<DateTimeUtc>,

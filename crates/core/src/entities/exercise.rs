@@ -1,4 +1,5 @@
 //! The `exercise` table.
+use crate::homework::Recipient;
 use crate::stages::Stage;
 use sea_orm::entity::prelude::*;
 
@@ -11,7 +12,8 @@ pub struct Model {
     pub builtin_key: Option<String>,
     pub copied_from_id: Option<Uuid>,
     pub stage: Stage,
-    pub recipient: String,
+    pub recipient: Recipient,
+
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub instructions: String,

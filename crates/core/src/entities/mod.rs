@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod assignment;
 pub mod audit_event;
 pub mod browser_session;
+pub mod client_session;
 pub mod counseling_session;
 pub mod counselor;
 pub mod couple;

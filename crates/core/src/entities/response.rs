@@ -1,6 +1,8 @@
 //! The `response` table.
 use sea_orm::entity::prelude::*;
 
+use crate::homework::ResponseStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "response")]
 pub struct Model {
@@ -8,7 +10,8 @@ pub struct Model {
     pub id: Uuid,
     pub assignment_id: Uuid,
     pub partner_id: Uuid,
-    pub status: String,
+    pub status: ResponseStatus,
+
     #[sea_orm(column_type = "Text", nullable)]
     pub answers: Option<String>,
     pub shared_with_partner: bool,

@@ -9,10 +9,15 @@ use crate::domain::Password;
 use crate::error::CoreError;
 
 pub fn hash(password: &Password) -> Result<String, CoreError> {
+    hash_secret(password.expose())
+}
+
+/// Hash any other low-entropy secret (a partner's PIN) the same way.
+pub fn hash_secret(secret: &str) -> Result<String, CoreError> {
     Argon2::default()
-        .hash_password(password.expose().as_bytes())
+        .hash_password(secret.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| CoreError::Internal(format!("hashing failed: {e}")))
 }
 
 /// True when `candidate` matches the stored hash. A malformed hash never matches.

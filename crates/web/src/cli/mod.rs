@@ -95,5 +95,8 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConn
     Migrator::up(&db, None)
         .await
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    kintsugi_core::homework::library::install_builtins(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("installing the built-in exercises failed: {e}"))?;
     Ok(db)
 }

@@ -3,10 +3,13 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod assignments;
 pub mod couples;
 pub mod dashboard;
 pub mod fallback;
 pub mod health;
+pub mod homework;
+pub mod library;
 pub mod login;
 pub mod settings;
 pub mod stages;
@@ -68,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/kintsugi.css", get(assets::stylesheet))
         .route("/api/v1/openapi.json", get(api::openapi_json))
+        .merge(library::routes())
+        .merge(assignments::routes())
+        .merge(homework::routes())
         .merge(api)
         .fallback(fallback::not_found)
         .with_state(state)

@@ -1,8 +1,11 @@
 //! The JSON API under `/api/v1`: bearer tokens, JSON in and out, RFC 9457 problem details.
 //! The OpenAPI document is generated from the handlers' annotations, so it cannot drift.
 
+pub mod assignments;
 pub mod couples;
+pub mod exercises;
 pub mod json;
+pub mod links;
 pub mod progress;
 
 use std::sync::OnceLock;
@@ -54,6 +57,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(progress::complete))
         .routes(routes!(progress::override_gate))
         .routes(routes!(progress::reopen))
+        .merge(exercises::routes())
+        .merge(assignments::routes())
+        .merge(links::routes())
 }
 
 /// The OpenAPI 3.1 document, built once.
