@@ -245,7 +245,9 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counselor_rates_markers_and_completes_a_stage() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let counselor = app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor).await;
+    let counselor = app
+        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
     let token = app.api_token(counselor.id).await;
     let created: serde_json::Value = app
         .api(&token)
@@ -256,7 +258,12 @@ async fn counselor_rates_markers_and_completes_a_stage() {
         .expect("couple");
     let couple_path = format!("/couples/{}", created["id"].as_str().expect("id"));
     let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
-    let outcome = tokio::spawn(rate_and_complete(app.base.clone(), couple_path, chrome.clone())).await;
+    let outcome = tokio::spawn(rate_and_complete(
+        app.base.clone(),
+        couple_path,
+        chrome.clone(),
+    ))
+    .await;
     if let Ok(chrome) = Arc::try_unwrap(chrome) {
         chrome.close().await;
     }
@@ -274,18 +281,36 @@ async fn rate_and_complete(base: String, couple_path: String, chrome: Arc<Chrome
     click_button(c, "Sign in").await;
     wait_for(c, "form.filters").await;
 
-    c.goto(&format!("{base}{couple_path}")).await.expect("open couple page");
+    c.goto(&format!("{base}{couple_path}"))
+        .await
+        .expect("open couple page");
     wait_for(c, "#stage-admission details[open]").await;
     // Too early: the page says which markers are missing, in words.
     click_button(c, "Confirm stage 1 complete").await;
     wait_for(c, "#stage-alert").await;
-    assert!(text(c, "#stage-alert").await.contains("4 markers are not yet consistent"));
+    assert!(
+        text(c, "#stage-alert")
+            .await
+            .contains("4 markers are not yet consistent")
+    );
 
     // Rate every marker of stage 1 consistent and save.
-    for select in c.find_all(Locator::Css("#stage-admission select")).await.expect("selects") {
-        select.select_by_value("consistent").await.expect("choose consistent");
+    for select in c
+        .find_all(Locator::Css("#stage-admission select"))
+        .await
+        .expect("selects")
+    {
+        select
+            .select_by_value("consistent")
+            .await
+            .expect("choose consistent");
     }
-    c.find(Locator::Css("#stage-admission .markers-form button")).await.expect("save").click().await.expect("click");
+    c.find(Locator::Css("#stage-admission .markers-form button"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
     wait_for(c, ".notice").await;
     assert_eq!(text(c, ".notice").await, "Marker ratings saved.");
     assert_eq!(count(c, "#stage-admission tr.rating-consistent").await, 4);
@@ -295,11 +320,28 @@ async fn rate_and_complete(base: String, couple_path: String, chrome: Arc<Chrome
     assert_eq!(text(c, ".notice").await, "Stage confirmed complete.");
     let current = text(c, ".tracker .panel-head").await;
     assert!(current.contains("2 · Validating the pain"), "{current}");
-    assert!(text(c, "#stage-admission .stage-state").await.starts_with("Complete"));
-    assert!(count(c, "#stage-validation details[open]").await == 0 || count(c, "#stage-admission details[open]").await == 1);
+    assert!(
+        text(c, "#stage-admission .stage-state")
+            .await
+            .starts_with("Complete")
+    );
+    assert!(
+        count(c, "#stage-validation details[open]").await == 0
+            || count(c, "#stage-admission details[open]").await == 1
+    );
     chrome.screenshot("stage-tracker").await;
-    c.find(Locator::Css(".timeline-figure")).await.expect("timeline").click().await.ok();
-    c.execute("document.querySelector('.timeline-figure').scrollIntoView()", vec![]).await.expect("scroll");
+    c.find(Locator::Css(".timeline-figure"))
+        .await
+        .expect("timeline")
+        .click()
+        .await
+        .ok();
+    c.execute(
+        "document.querySelector('.timeline-figure').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll");
     chrome.screenshot("stage-timeline").await;
 }
 

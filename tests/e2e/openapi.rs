@@ -23,9 +23,18 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/couples/{couple_id}", &["get", "patch"][..]),
         ("/api/v1/couples/{couple_id}/progress", &["get"][..]),
         ("/api/v1/couples/{couple_id}/markers", &["post"][..]),
-        ("/api/v1/couples/{couple_id}/stages/{stage}/complete", &["post"][..]),
-        ("/api/v1/couples/{couple_id}/stages/{stage}/override", &["post"][..]),
-        ("/api/v1/couples/{couple_id}/stages/{stage}/reopen", &["post"][..]),
+        (
+            "/api/v1/couples/{couple_id}/stages/{stage}/complete",
+            &["post"][..],
+        ),
+        (
+            "/api/v1/couples/{couple_id}/stages/{stage}/override",
+            &["post"][..],
+        ),
+        (
+            "/api/v1/couples/{couple_id}/stages/{stage}/reopen",
+            &["post"][..],
+        ),
     ] {
         let entry = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
         for m in methods {
@@ -36,7 +45,11 @@ async fn the_openapi_document_lists_every_api_route() {
     let client = reqwest::Client::new();
     for (path, item) in paths {
         for method in item.as_object().expect("methods").keys() {
-            let url = app.url(&path.replace("{couple_id}", "00000000-0000-0000-0000-000000000000").replace("{stage}", "admission"));
+            let url = app.url(
+                &path
+                    .replace("{couple_id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{stage}", "admission"),
+            );
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let r = client.request(m, url).send().await.expect("request");
             assert_eq!(r.status(), 401, "{method} {path}");
