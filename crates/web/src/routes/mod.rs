@@ -27,6 +27,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/static/kintsugi.css"),
+    ("GET", "/static/autosave.js"),
+    ("GET", "/h/{secret}"),
     ("GET", "/api/v1/openapi.json"),
 ];
 
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/kintsugi.css", get(assets::stylesheet))
+        .route("/static/autosave.js", get(assets::autosave_script))
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .merge(library::routes())
         .merge(assignments::routes())

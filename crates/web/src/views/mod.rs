@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod couples;
 pub mod dashboard;
+pub mod homework;
 pub mod login;
 pub mod settings;
 pub mod stages;

@@ -1,0 +1,45 @@
+//! `/h/{secret}`: the link from the email. A valid secret becomes a session cookie and the
+//! browser is sent on to `/h`, so the secret is in the address bar for one request only.
+//! A HEAD request (mail scanners) or a refused link changes nothing.
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use kintsugi_core::homework::client_sessions;
+use kintsugi_core::homework::links::{self, LinkSecret};
+
+use super::client::cookie_name;
+use crate::app::AppState;
+use crate::auth::cookies;
+use crate::error::AppError;
+use crate::views::homework::ClosedPage;
+
+pub async fn open(
+    State(state): State<AppState>,
+    method: Method,
+    Path(secret): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(secret) = LinkSecret::parse(&secret) else {
+        return Ok(ClosedPage::link_closed().into_response());
+    };
+    let (link, partner) = match links::verify(&state.db, state.clock(), &secret).await? {
+        Ok(found) => found,
+        // Unknown, revoked and expired links all get the same kind words.
+        Err(_) => return Ok(ClosedPage::link_closed().into_response()),
+    };
+    if let Some(until) = client_sessions::paused_until(&partner, state.clock().now()) {
+        return Ok(ClosedPage::paused(until, partner.timezone).into_response());
+    }
+    if method == Method::HEAD {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let started = client_sessions::start(&state.db, state.clock(), partner.id, link.id).await?;
+    let practice = kintsugi_core::practice::settings::ensure(&state.db, state.clock()).await?;
+    let expiry = chrono::Duration::days(i64::from(practice.link_expiry_days.max(1)));
+    links::touch(&state.db, state.clock(), link.id, expiry).await?;
+    let mut response = Redirect::to("/h").into_response();
+    let name = cookie_name(state.config.secure_cookies);
+    let cookie = cookies::set(name, &started.cookie_secret, state.config.secure_cookies);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
