@@ -27,6 +27,10 @@ impl FixedClock {
         Self(std::sync::Mutex::new(at))
     }
 
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *now += by;

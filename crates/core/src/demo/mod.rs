@@ -2,6 +2,8 @@
 //! model, so a newcomer signs in to a living practice. Later capabilities add their own
 //! history here (homework, sessions, notes).
 
+mod homework;
+
 use chrono::Duration;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -170,7 +172,8 @@ pub async fn load(db: &DatabaseConnection, clock: &dyn Clock) -> Result<DemoSumm
         )
         .await?;
         for demo in caseload {
-            load_couple(db, clock, counselor.id, demo).await?;
+            load_couple(db, clock, counselor.id, counselor.timezone, demo).await?;
+
             couples += 1;
         }
     }
@@ -185,6 +188,7 @@ async fn load_couple(
     db: &DatabaseConnection,
     clock: &dyn Clock,
     counselor_id: Uuid,
+    time_zone: TimeZone,
     demo: DemoCouple,
 ) -> Result<(), CoreError> {
     let intake = clock.now() - Duration::weeks(demo.weeks_in_care);
@@ -263,7 +267,26 @@ async fn load_couple(
             }
         }
     }
-    if demo.status != CoupleStatus::Active {
+    if demo.status == CoupleStatus::Active {
+        let trend = match demo.label {
+            "Priya & Dev" => homework::Trend::AngerCooling,
+            "Chris & Dana" => homework::Trend::TrustDiverging,
+            _ => homework::Trend::Steady,
+        };
+        let record = couples::store::get(db, counselor_id, record.couple.id).await?;
+        homework::HomeworkStory {
+            db,
+            counselor_id,
+            couple: &record,
+            time_zone,
+            intake,
+            now: clock.now(),
+            current: record.couple.current_stage,
+            trend,
+        }
+        .write()
+        .await?;
+    } else {
         couples::store::set_status(db, clock, counselor_id, record.couple.id, demo.status).await?;
     }
     Ok(())
