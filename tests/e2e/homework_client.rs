@@ -671,3 +671,90 @@ async fn many_partners_submit_at_once_and_nothing_is_lost(app: TestApp) {
         assert!(r.answers.expect("answers").contains("\"anger\":6"));
     }
 }
+
+/// The running binary's logs never contain a link secret, whatever path it arrives on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_secrets_never_reach_the_logs() {
+    use kintsugi_migrations::MigratorTrait;
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/k.db?mode=rwc", dir.path().display());
+    let db = kintsugi_core::db::connect(&url).await.expect("connect");
+    kintsugi_migrations::Migrator::up(&db, None).await.expect("migrate");
+    let clock = kintsugi_core::SystemClock;
+    let c = kintsugi_core::practice::counselors::create(
+        &db,
+        &clock,
+        kintsugi_core::practice::counselors::NewCounselor {
+            name: kintsugi_core::domain::DisplayName::parse("C").expect("name"),
+            email: kintsugi_core::domain::EmailAddress::parse("c@practice.example").expect("email"),
+            password: kintsugi_core::domain::Password::parse(crate::support::PASSWORD).expect("pw"),
+            role: Role::Counselor,
+            timezone: kintsugi_core::domain::TimeZone::parse("UTC").expect("tz"),
+        },
+    )
+    .await
+    .expect("counselor");
+    let input = kintsugi_core::couples::CoupleInput {
+        label: "A & B".into(),
+        intake_date: "2026-01-01".into(),
+        involved: kintsugi_core::couples::PartnerInput { name: "A".into(), email: "a@mail.example".into(), timezone: "UTC".into() },
+        hurt: kintsugi_core::couples::PartnerInput { name: "B".into(), email: "b@mail.example".into(), timezone: "UTC".into() },
+        ..Default::default()
+    };
+    let couple = kintsugi_core::couples::store::create(&db, &clock, &Actor::system(), c.id, input.parse().expect("valid")).await.expect("couple");
+    let live = links::mint(&db, &clock, couple.hurt.id, Duration::days(1)).await.expect("mint");
+    let dead = links::mint(&db, &clock, couple.hurt.id, Duration::days(1)).await.expect("mint");
+    db.close().await.ok();
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("KINTSUGI_DATABASE_URL", &url)
+        .env("KINTSUGI_BIND", "127.0.0.1:0")
+        .env("KINTSUGI_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = String::new();
+    let base = loop {
+        let line = out.next_line().await.expect("read").expect("serve printed its address");
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break format!("http://{}", rest.split(')').next().expect("addr"));
+        }
+    };
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    for path in [
+        format!("/h/{}", live.expose()),
+        format!("/h/{}", dead.expose()),
+        format!("/h/{}/extra?q={}", live.expose(), live.expose()),
+        format!("/h/{}x", dead.expose()),
+    ] {
+        client.get(format!("{base}{path}")).send().await.expect("get");
+    }
+    client.head(format!("{base}/h/{}", dead.expose())).send().await.expect("head");
+    let pid = child.id().expect("pid").to_string();
+    tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+    child.wait().await.expect("wait");
+    while let Ok(Some(line)) = out.next_line().await {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let mut err = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut err).await.expect("stderr");
+    seen.push_str(&err);
+    assert!(seen.contains("/h/{secret}"), "requests were logged by route template: {seen}");
+    for secret in [live.expose(), dead.expose()] {
+        assert!(!seen.contains(secret), "a secret reached the logs:\n{seen}");
+        assert!(!seen.contains(&secret[..20]), "part of a secret reached the logs");
+    }
+}
