@@ -455,3 +455,143 @@ async fn assert_fits_width(c: &Client, what: &str) {
         "{what} scrolls sideways: content {scroll:?}px wide in a {client:?}px window"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_does_homework_on_a_phone() {
+    use kintsugi_core::audit::Actor;
+    use kintsugi_core::couples::PartnerRole;
+    use kintsugi_core::homework::assignments::{self, NewAssignment};
+    use kintsugi_core::homework::library::{self, LibraryFilter};
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let counselor = app
+        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let token = app.api_token(counselor.id).await;
+    let created: serde_json::Value = app
+        .api(&token)
+        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let couple = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
+    let hurt =
+        uuid::Uuid::parse_str(created["partners"][1]["id"].as_str().expect("id")).expect("uuid");
+    let exercise = library::list(&app.db, counselor.id, LibraryFilter::default())
+        .await
+        .expect("library")
+        .into_iter()
+        .find(|e| e.model.builtin_key.as_deref() == Some("feelings_checkin"))
+        .expect("check-in");
+    let new = NewAssignment {
+        exercise_id: exercise.model.id,
+        assignees: vec![PartnerRole::Hurt],
+        due_local: chrono::NaiveDate::from_ymd_opt(2030, 3, 1)
+            .expect("date")
+            .and_hms_opt(19, 0, 0)
+            .expect("time"),
+        time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
+        visibility: kintsugi_core::homework::Visibility::Shareable,
+        recurrence: None,
+    };
+    assignments::assign(
+        &app.db,
+        app.clock.as_ref(),
+        &Actor::system(),
+        counselor.id,
+        couple,
+        new,
+    )
+    .await
+    .expect("assign");
+    let secret = kintsugi_core::homework::links::mint(
+        &app.db,
+        app.clock.as_ref(),
+        hurt,
+        chrono::Duration::days(90),
+    )
+    .await
+    .expect("link");
+    let link = app.url(&format!("/h/{}", secret.expose()));
+    let chrome = Arc::new(Chrome::start(PHONE.0, PHONE.1).await);
+    let outcome = tokio::spawn(do_homework(link, chrome.clone())).await;
+    if let Ok(chrome) = Arc::try_unwrap(chrome) {
+        chrome.close().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn do_homework(link: String, chrome: Arc<Chrome>) {
+    let c = &chrome.client;
+    c.goto(&link).await.expect("open the link");
+    wait_for(c, ".homework-list").await;
+    assert!(path(c).await == "/h", "the secret left the address bar");
+    assert!(text(c, "main").await.contains("Hello, Renée O’Brien"));
+    assert_fits_width(c, "homework list").await;
+    chrome.screenshot("homework-phone").await;
+    c.find(Locator::Css(".homework-item a"))
+        .await
+        .expect("item")
+        .click()
+        .await
+        .expect("open");
+    wait_for(c, "form.answer-form").await;
+    assert_fits_width(c, "answer form").await;
+    // Tap scale points, as a thumb would.
+    for (key, value) in [("hurt", "6"), ("betrayal", "7"), ("sadness", "5")] {
+        c.find(Locator::Css(&format!(
+            "#prompt-{key} input[value='{value}'] + span"
+        )))
+        .await
+        .expect("point")
+        .click()
+        .await
+        .expect("tap");
+    }
+    // The draft saves by itself a moment later.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//p[@id='autosave-status'][contains(., 'Draft saved')]",
+        ))
+        .await
+        .expect("autosaved");
+    chrome.screenshot("homework-answer-phone").await;
+    // Submit with one answer missing: the form says so and keeps the others.
+    click_button(c, "Submit").await;
+    wait_for(c, "p.alert").await;
+    assert!(
+        text(c, "#prompt-anger")
+            .await
+            .contains("needs an answer before you submit")
+    );
+    assert_eq!(
+        count(c, "#prompt-hurt input[value='6']:checked").await,
+        1,
+        "kept"
+    );
+    c.find(Locator::Css("#prompt-anger input[value='4'] + span"))
+        .await
+        .expect("point")
+        .click()
+        .await
+        .expect("tap");
+    c.find(Locator::Id("share"))
+        .await
+        .expect("share")
+        .click()
+        .await
+        .expect("tick");
+    click_button(c, "Submit").await;
+    wait_for(c, ".notice").await;
+    assert!(text(c, ".notice").await.starts_with("Submitted."));
+    assert!(
+        text(c, "main")
+            .await
+            .contains("You chose to share this with your partner.")
+    );
+    chrome.screenshot("homework-submitted-phone").await;
+}
