@@ -13,6 +13,7 @@ mod cli;
 mod couples_api;
 mod couples_pages;
 mod health;
+mod homework_api;
 mod homework_client;
 mod openapi;
 mod privacy;

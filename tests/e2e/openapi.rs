@@ -35,6 +35,19 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/couples/{couple_id}/stages/{stage}/reopen",
             &["post"][..],
         ),
+        ("/api/v1/couples/{couple_id}/links/{role}", &["post"][..]),
+        ("/api/v1/exercises", &["get", "post"][..]),
+        ("/api/v1/exercises/{exercise_id}", &["get"][..]),
+        (
+            "/api/v1/couples/{couple_id}/assignments",
+            &["get", "post"][..],
+        ),
+        ("/api/v1/assignments/{assignment_id}", &["get", "patch"][..]),
+        ("/api/v1/assignments/{assignment_id}/cancel", &["post"][..]),
+        (
+            "/api/v1/assignments/{assignment_id}/responses/{response_id}/review",
+            &["post"][..],
+        ),
     ] {
         let entry = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
         for m in methods {
@@ -48,7 +61,11 @@ async fn the_openapi_document_lists_every_api_route() {
             let url = app.url(
                 &path
                     .replace("{couple_id}", "00000000-0000-0000-0000-000000000000")
-                    .replace("{stage}", "admission"),
+                    .replace("{stage}", "admission")
+                    .replace("{role}", "hurt")
+                    .replace("{exercise_id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{assignment_id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{response_id}", "00000000-0000-0000-0000-000000000000"),
             );
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let r = client.request(m, url).send().await.expect("request");
@@ -56,4 +73,13 @@ async fn the_openapi_document_lists_every_api_route() {
         }
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for tag in ["couples", "stages", "exercises", "homework", "links"] {
+        assert!(tags.contains(&tag), "tag {tag} missing: {tags:?}");
+    }
 }

@@ -90,6 +90,7 @@ pub enum Action {
     LinkSent,
     LinkRevoked,
     ExerciseCreated,
+    AssignmentsViewed,
 }
 
 impl Action {
@@ -120,6 +121,7 @@ impl Action {
             Action::LinkSent => "link_sent",
             Action::LinkRevoked => "link_revoked",
             Action::ExerciseCreated => "exercise_created",
+            Action::AssignmentsViewed => "assignments_viewed",
         }
     }
 }

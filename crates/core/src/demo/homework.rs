@@ -30,6 +30,13 @@ pub enum Trend {
     Steady,
 }
 
+/// How a demo answer ends: kept as a draft, or submitted (shared or not).
+#[derive(Debug, Clone, Copy)]
+enum Finish {
+    Draft,
+    Submit { share: bool },
+}
+
 pub struct HomeworkStory<'a> {
     pub db: &'a DatabaseConnection,
     pub counselor_id: Uuid,
@@ -134,8 +141,7 @@ impl HomeworkStory<'_> {
         role: PartnerRole,
         week: usize,
         scales: impl Fn(&str) -> Option<u8>,
-        submit: bool,
-        share: bool,
+        finish: Finish,
     ) -> Result<Option<Uuid>, CoreError> {
         let detail = assignments::get(self.db, self.counselor_id, assignment).await?;
         let Some((_, response)) = detail.responses.iter().find(|(r, _)| *r == role) else {
@@ -148,10 +154,13 @@ impl HomeworkStory<'_> {
             .iter()
             .map(|p| (p.key.clone(), answer(p, week, scales(&p.key))))
             .collect();
-        if submit {
-            responses::submit(self.db, clock, partner, response.id, &raw, share, None).await?;
-        } else {
-            responses::save_draft(self.db, clock, partner, response.id, &raw).await?;
+        match finish {
+            Finish::Submit { share } => {
+                responses::submit(self.db, clock, partner, response.id, &raw, share, None).await?;
+            }
+            Finish::Draft => {
+                responses::save_draft(self.db, clock, partner, response.id, &raw).await?;
+            }
         }
         Ok(Some(response.id))
     }
@@ -190,8 +199,7 @@ impl HomeworkStory<'_> {
                 PartnerRole::Hurt,
                 w,
                 |k| Some(number(trend, PartnerRole::Hurt, k, w, n)),
-                true,
-                false,
+                Finish::Submit { share: false },
             )
             .await?;
         }
@@ -221,8 +229,7 @@ impl HomeworkStory<'_> {
                         role,
                         w,
                         |k| Some(number(trend, role, k, w, n)),
-                        true,
-                        false,
+                        Finish::Submit { share: false },
                     )
                     .await?;
                 }
@@ -270,7 +277,14 @@ impl HomeworkStory<'_> {
                 // Submitted, shared, and reviewed with a note.
                 0 => {
                     if let Some(r) = self
-                        .respond(&clock, a, *role, 1, |_| Some(6), true, true)
+                        .respond(
+                            &clock,
+                            a,
+                            *role,
+                            1,
+                            |_| Some(6),
+                            Finish::Submit { share: true },
+                        )
                         .await?
                     {
                         clock.set(due + Duration::days(1));
@@ -288,12 +302,19 @@ impl HomeworkStory<'_> {
                 }
                 // Submitted, waiting for the counselor.
                 1 => {
-                    self.respond(&clock, a, *role, 2, |_| Some(4), true, false)
-                        .await?;
+                    self.respond(
+                        &clock,
+                        a,
+                        *role,
+                        2,
+                        |_| Some(4),
+                        Finish::Submit { share: false },
+                    )
+                    .await?;
                 }
                 // A draft, due in a few days.
                 _ => {
-                    self.respond(&clock, a, *role, 3, |_| None, false, false)
+                    self.respond(&clock, a, *role, 3, |_| None, Finish::Draft)
                         .await?;
                 }
             }

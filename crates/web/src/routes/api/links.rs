@@ -1,9 +1,186 @@
-//! (being written)
+//! Partners' personal homework links through the API: send a fresh link, rotate (every live
+//! link of that partner dies and one new link is sent) or revoke (every live link dies).
+//!
+//! A link is built from the configured `KINTSUGI_BASE_URL`, never from the request, and it
+//! travels only by email: no response ever carries the link or its secret.
 
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use kintsugi_core::FieldErrors;
+use kintsugi_core::audit::Actor;
+use kintsugi_core::couples::PartnerRole;
+use kintsugi_core::couples::store as couples;
+use kintsugi_core::entities::practice;
+use kintsugi_core::homework::links::{self, SendLink};
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::exercises::query_map;
 use crate::app::AppState;
+use crate::auth::ApiCounselor;
+use crate::error::{ApiError, AppError};
+use crate::request::{ClientIp, parse_id};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(act))
+}
+
+/// A link's time without use after which it dies, when the practice has no setting.
+const DEFAULT_EXPIRY_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkAction {
+    Send,
+    Rotate,
+    Revoke,
+}
+
+impl LinkAction {
+    fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "send" => Some(LinkAction::Send),
+            "rotate" => Some(LinkAction::Rotate),
+            "revoke" => Some(LinkAction::Revoke),
+            _ => None,
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            LinkAction::Send => "sent",
+            LinkAction::Rotate => "rotated",
+            LinkAction::Revoke => "revoked",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LinkParams {
+    /// `send` (the default): email a fresh link, earlier links stay live; `rotate`: every live
+    /// link dies and one new link is emailed; `revoke`: every live link dies.
+    action: Option<String>,
+}
+
+/// What was done. Never the link itself: that goes only to the partner, by email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkResult {
+    /// `involved` or `hurt`.
+    pub role: &'static str,
+    /// `sent`, `rotated` or `revoked`.
+    pub action: &'static str,
+    /// How many of this partner's links work now.
+    pub live_links: u64,
+    /// A message with a new link was queued for the partner's email.
+    pub email_queued: bool,
+}
+
+/// Send, rotate or revoke a partner's homework link. The email is queued in the same
+/// transaction as the new link; the response never contains the link.
+#[utoipa::path(
+    post,
+    path = "/api/v1/couples/{couple_id}/links/{role}",
+    tag = "links",
+    params(
+        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
+        ("role" = String, Path, description = "Which partner: `involved` or `hurt`"),
+        LinkParams,
+    ),
+    responses(
+        (status = 202, description = "Done; a new link, if any, is on its way by email", body = LinkResult),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown role, action or parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path((couple_id, role)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<(StatusCode, Json<LinkResult>), ApiError> {
+    let couple_id = parse_id(&couple_id)?;
+    let couple = couples::get(&state.db, counselor.id, couple_id)
+        .await
+        .map_err(AppError::from)?;
+    let params = query_map(raw.as_deref())?;
+    let mut errors = FieldErrors::new();
+    let role = errors.check(
+        "role",
+        PartnerRole::from_key(&role).ok_or("must be involved or hurt"),
+    );
+    let action = match params.get("action") {
+        None => Some(LinkAction::Send),
+        Some(a) => errors.check(
+            "action",
+            LinkAction::from_key(a).ok_or("must be send, rotate or revoke"),
+        ),
+    };
+    let mut unknown: Vec<&String> = params.keys().filter(|k| *k != "action").collect();
+    unknown.sort();
+    for key in unknown {
+        errors.add(key.clone(), "is not a known parameter");
+    }
+    let (Some(role), Some(action)) = (role, action) else {
+        return Err(AppError::Invalid(errors).into());
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    let actor = Actor::counselor(counselor.id, ip.to_audit());
+    match action {
+        LinkAction::Revoke => {
+            links::revoke(
+                &state.db,
+                state.clock(),
+                &actor,
+                counselor.id,
+                couple_id,
+                role,
+            )
+            .await
+            .map_err(AppError::from)?;
+        }
+        LinkAction::Send | LinkAction::Rotate => {
+            let days = practice::Entity::find_by_id(counselor.practice_id)
+                .one(&state.db)
+                .await
+                .map_err(AppError::from)?
+                .map(|p| i64::from(p.link_expiry_days).clamp(1, 3650))
+                .unwrap_or(DEFAULT_EXPIRY_DAYS);
+            links::send(
+                &state.db,
+                state.clock(),
+                &actor,
+                SendLink {
+                    counselor_id: counselor.id,
+                    couple_id,
+                    role,
+                    base_url: &state.config.base_url,
+                    expiry: chrono::Duration::days(days),
+                    rotate: action == LinkAction::Rotate,
+                },
+            )
+            .await
+            .map_err(AppError::from)?;
+        }
+    }
+    let live_links = links::live_count(&state.db, state.clock().now(), couple.partner(role).id)
+        .await
+        .map_err(AppError::from)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(LinkResult {
+            role: role.key(),
+            action: action.done(),
+            live_links,
+            email_queued: action != LinkAction::Revoke,
+        }),
+    ))
 }

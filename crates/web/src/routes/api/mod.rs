@@ -31,7 +31,10 @@ use crate::app::AppState;
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     tags(
         (name = "couples", description = "The counselor's caseload"),
-        (name = "stages", description = "The six recovery stages: markers, completion, the gate, reopening")
+        (name = "stages", description = "The six recovery stages: markers, completion, the gate, reopening"),
+        (name = "exercises", description = "The exercise library: the built-ins and your own exercises"),
+        (name = "homework", description = "Assignments to partners, their responses, review"),
+        (name = "links", description = "Partners' personal homework links: send, rotate, revoke (the link itself goes only by email)")
     )
 )]
 struct ApiDoc;
