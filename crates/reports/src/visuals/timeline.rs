@@ -4,6 +4,9 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::scene::{
+    Anchor, MarkerShape, Rgb, Scene, Shape, Stroke, fit_text, palette::*, text_width,
+};
 use super::svg::{escape, push};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,37 +108,117 @@ impl Lane {
     }
 }
 
-/// Geometry of the SVG drawing.
+/// Geometry of the SVG drawing (scene units; the PDF report draws the same scene scaled).
 const WIDTH: f64 = 760.0;
 const LABEL_W: f64 = 180.0;
 const LANE_H: f64 = 34.0;
 const TOP: f64 = 8.0;
 const AXIS_H: f64 = 28.0;
 const RIGHT_PAD: f64 = 16.0;
+const LEGEND_ROW: f64 = 20.0;
+const FONT: f64 = 12.0;
+const LEGEND_FONT: f64 = 11.0;
 
-const INK: &str = "#1f2328";
-const MUTED: &str = "#5f6872";
-const LINE: &str = "#e3e0d8";
-const OPEN_FILL: &str = "#d7e8e8";
-const OPEN_STROKE: &str = "#2f5d62";
-const DONE_FILL: &str = "#e9d5a8";
-const DONE_STROKE: &str = "#9a6b12";
-const ALERT: &str = "#a12d2d";
+/// Where things go for a drawing `width` units wide.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    width: f64,
+}
+
+impl Frame {
+    fn plot_left(self) -> f64 {
+        LABEL_W
+    }
+
+    fn plot_right(self) -> f64 {
+        self.width - RIGHT_PAD
+    }
+}
+
+/// The legend's entries, in order: what each mark and bar means.
+const LEGEND: [(&str, LegendIcon); 6] = [
+    ("started", LegendIcon::Mark(MarkKind::Started)),
+    ("completed", LegendIcon::Mark(MarkKind::Completed)),
+    ("reopened", LegendIcon::Mark(MarkKind::Reopened)),
+    ("gate overridden", LegendIcon::Mark(MarkKind::GateOverride)),
+    ("worked on", LegendIcon::Bar(SpanKind::Completed)),
+    ("in progress", LegendIcon::Bar(SpanKind::Open)),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum LegendIcon {
+    Mark(MarkKind),
+    Bar(SpanKind),
+}
+
+fn span_colors(kind: SpanKind) -> (Rgb, Rgb) {
+    match kind {
+        SpanKind::Completed => (DONE_FILL, DONE_STROKE),
+        SpanKind::Open => (OPEN_FILL, OPEN_STROKE),
+    }
+}
+
+/// The mark's symbol: shape and colour differ, so marks stay apart in greyscale too.
+fn mark_shape(kind: MarkKind, x: f64, y: f64) -> Shape {
+    match kind {
+        MarkKind::Started => MarkerShape::Circle.shape(
+            x,
+            y,
+            4.0,
+            Some(PAPER),
+            Some(Stroke::solid(OPEN_STROKE, 2.0)),
+        ),
+        MarkKind::Completed => MarkerShape::Diamond.shape(x, y, 4.8, Some(DONE_STROKE), None),
+        MarkKind::Reopened => MarkerShape::Triangle.shape(x, y, 5.2, Some(ALERT), None),
+        MarkKind::GateOverride => {
+            MarkerShape::Square.shape(x, y, 5.0, Some(ALERT), Some(Stroke::solid(PAPER, 1.0)))
+        }
+    }
+}
 
 impl Timeline {
     fn days(&self) -> f64 {
         ((self.end - self.start).num_days().max(1)) as f64
     }
 
-    /// Horizontal position of a date.
-    pub fn x(&self, date: NaiveDate) -> f64 {
-        let span = WIDTH - LABEL_W - RIGHT_PAD;
+    fn x_in(&self, frame: Frame, date: NaiveDate) -> f64 {
+        let span = frame.plot_right() - frame.plot_left();
         let d = (date - self.start).num_days() as f64;
-        LABEL_W + span * (d / self.days()).clamp(0.0, 1.0)
+        frame.plot_left() + span * (d / self.days()).clamp(0.0, 1.0)
     }
 
+    /// Horizontal position of a date in the SVG drawing.
+    pub fn x(&self, date: NaiveDate) -> f64 {
+        self.x_in(Frame { width: WIDTH }, date)
+    }
+
+    fn legend_rows(&self, width: f64) -> Vec<Vec<(f64, usize)>> {
+        let mut rows: Vec<Vec<(f64, usize)>> = vec![Vec::new()];
+        let mut x = 0.0;
+        for (i, (label, _)) in LEGEND.iter().enumerate() {
+            let w = 22.0 + text_width(label, LEGEND_FONT, false) + 14.0;
+            if x + w > width && x > 0.0 {
+                rows.push(Vec::new());
+                x = 0.0;
+            }
+            if let Some(row) = rows.last_mut() {
+                row.push((x, i));
+            }
+            x += w;
+        }
+        rows
+    }
+
+    fn height_for(&self, width: f64) -> f64 {
+        TOP + LANE_H * self.lanes.len() as f64
+            + AXIS_H
+            + 10.0
+            + LEGEND_ROW * self.legend_rows(width - RIGHT_PAD).len() as f64
+    }
+
+    /// Height of the SVG drawing.
     pub fn height(&self) -> f64 {
-        TOP + LANE_H * self.lanes.len() as f64 + AXIS_H
+        self.height_for(WIDTH)
     }
 
     /// First days of months to label on the axis (every month, or every few for long ranges).
@@ -164,117 +247,120 @@ impl Timeline {
         ticks
     }
 
-    /// The timeline as an accessible SVG element. `title` names it for screen readers; the
-    /// page also prints the same events as a list.
-    pub fn to_svg(&self, title: &str) -> String {
-        let h = self.height();
-        let mut out = String::new();
-        push(
-            &mut out,
-            format_args!(
-                r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {h}" width="100%" role="img" aria-labelledby="timeline-title" class="timeline" font-family="system-ui, sans-serif" font-size="12"><title id="timeline-title">{}</title>"#,
-                escape(title)
-            ),
-        );
+    /// The timeline laid out `width` units wide (at least 400): lanes with their labels, bars
+    /// and marks (each mark grouped with a description), the month axis and a legend. The SVG
+    /// drawing uses 760; the PDF report picks a width that makes the text a readable size.
+    pub fn scene(&self, width: f64) -> Scene {
+        let frame = Frame {
+            width: width.max(400.0),
+        };
+        let mut scene = Scene::new(frame.width, self.height_for(frame.width));
         let axis_y = TOP + LANE_H * self.lanes.len() as f64;
-        for t in self.ticks() {
-            let x = self.x(t);
-            push(
-                &mut out,
-                format_args!(
-                    r#"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{axis_y:.1}" stroke="{LINE}" stroke-width="1"/>"#
-                ),
-            );
-            let label = if t.month() == 1 || t == self.ticks().first().copied().unwrap_or(t) {
+        let ticks = self.ticks();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if lane.current {
+                scene.add(Shape::Rect {
+                    x: 0.0,
+                    y: TOP + LANE_H * i as f64 + 2.0,
+                    w: frame.plot_right(),
+                    h: LANE_H - 4.0,
+                    radius: 4.0,
+                    fill: Some(PANEL),
+                    stroke: None,
+                });
+            }
+        }
+        for (i, &t) in ticks.iter().enumerate() {
+            let x = self.x_in(frame, t);
+            scene.add(Shape::line(x, TOP, x, axis_y, Stroke::solid(LINE, 1.0)));
+            let label = if t.month() == 1 || i == 0 {
                 t.format("%b %Y").to_string()
             } else {
                 t.format("%b").to_string()
             };
-            push(
-                &mut out,
-                format_args!(
-                    r#"<text x="{x:.1}" y="{:.1}" fill="{MUTED}" text-anchor="middle">{}</text>"#,
-                    axis_y + 18.0,
-                    escape(&label)
-                ),
-            );
+            scene.add(Shape::text(x, axis_y + 18.0, label, FONT, MUTED).anchored(Anchor::Middle));
         }
         for (i, lane) in self.lanes.iter().enumerate() {
             let y = TOP + LANE_H * i as f64;
             let mid = y + LANE_H / 2.0;
-            let weight = if lane.current { "700" } else { "400" };
-            push(
-                &mut out,
-                format_args!(
-                    r#"<text x="0" y="{:.1}" fill="{INK}" font-weight="{weight}">{}</text>"#,
-                    mid + 4.0,
-                    escape(&lane.label)
-                ),
-            );
-            push(
-                &mut out,
-                format_args!(
-                    r#"<line x1="{LABEL_W}" y1="{mid:.1}" x2="{:.1}" y2="{mid:.1}" stroke="{LINE}" stroke-width="1"/>"#,
-                    WIDTH - RIGHT_PAD
-                ),
-            );
+            let label = fit_text(&lane.label, FONT, lane.current, LABEL_W - 14.0);
+            let text = Shape::text(6.0, mid + 4.0, label, FONT, INK);
+            scene.add(if lane.current { text.bold() } else { text });
+            scene.add(Shape::line(
+                frame.plot_left(),
+                mid,
+                frame.plot_right(),
+                mid,
+                Stroke::solid(LINE, 1.0),
+            ));
             for span in &lane.spans {
-                let (x1, x2) = (
-                    self.x(span.from),
-                    self.x(span.to).max(self.x(span.from) + 3.0),
-                );
-                let (fill, stroke) = match span.kind {
-                    SpanKind::Completed => (DONE_FILL, DONE_STROKE),
-                    SpanKind::Open => (OPEN_FILL, OPEN_STROKE),
-                };
-                push(
-                    &mut out,
-                    format_args!(
-                        r#"<rect x="{x1:.1}" y="{:.1}" width="{:.1}" height="14" rx="4" fill="{fill}" stroke="{stroke}" stroke-width="1"/>"#,
-                        mid - 7.0,
-                        x2 - x1
-                    ),
-                );
+                let x1 = self.x_in(frame, span.from);
+                let x2 = self.x_in(frame, span.to).max(x1 + 3.0);
+                let (fill, stroke) = span_colors(span.kind);
+                scene.add(Shape::Rect {
+                    x: x1,
+                    y: mid - 7.0,
+                    w: x2 - x1,
+                    h: 14.0,
+                    radius: 4.0,
+                    fill: Some(fill),
+                    stroke: Some(Stroke::solid(stroke, 1.0)),
+                });
             }
             for mark in &lane.marks {
-                let x = self.x(mark.at);
-                let shape = match mark.kind {
-                    MarkKind::Started => format!(
-                        r#"<circle cx="{x:.1}" cy="{mid:.1}" r="4" fill="white" stroke="{OPEN_STROKE}" stroke-width="2"/>"#
-                    ),
-                    MarkKind::Completed => format!(
-                        r#"<path d="M{x:.1} {:.1} L{:.1} {mid:.1} L{x:.1} {:.1} L{:.1} {mid:.1} Z" fill="{DONE_STROKE}"/>"#,
-                        mid - 6.0,
-                        x + 6.0,
-                        mid + 6.0,
-                        x - 6.0
-                    ),
-                    MarkKind::Reopened => format!(
-                        r#"<path d="M{:.1} {:.1} L{:.1} {:.1} L{:.1} {:.1} Z" fill="{ALERT}"/>"#,
-                        x - 6.0,
-                        mid + 5.0,
-                        x + 6.0,
-                        mid + 5.0,
-                        x,
-                        mid - 6.0
-                    ),
-                    MarkKind::GateOverride => format!(
-                        r#"<rect x="{:.1}" y="{:.1}" width="10" height="10" fill="{ALERT}" transform="rotate(45 {x:.1} {mid:.1})"/>"#,
-                        x - 5.0,
-                        mid - 5.0
-                    ),
-                };
-                push(
-                    &mut out,
-                    format_args!(
-                        "<g><title>{} {} {}</title>{shape}</g>",
-                        escape(&lane.label),
+                scene.add(Shape::Group {
+                    title: format!(
+                        "{} {} {}",
+                        lane.label,
                         mark.kind.label(),
                         mark.at.format("%-d %b %Y")
                     ),
-                );
+                    shapes: vec![mark_shape(mark.kind, self.x_in(frame, mark.at), mid)],
+                });
             }
         }
+        let legend_top = axis_y + AXIS_H + 10.0;
+        for (r, row) in self.legend_rows(frame.plot_right()).iter().enumerate() {
+            let cy = legend_top + LEGEND_ROW * r as f64 + LEGEND_ROW / 2.0;
+            for &(x, i) in row {
+                let (label, icon) = LEGEND[i];
+                let x = x + 6.0;
+                scene.add(match icon {
+                    LegendIcon::Mark(kind) => mark_shape(kind, x + 7.0, cy),
+                    LegendIcon::Bar(kind) => {
+                        let (fill, stroke) = span_colors(kind);
+                        Shape::Rect {
+                            x,
+                            y: cy - 5.0,
+                            w: 16.0,
+                            h: 10.0,
+                            radius: 3.0,
+                            fill: Some(fill),
+                            stroke: Some(Stroke::solid(stroke, 1.0)),
+                        }
+                    }
+                });
+                scene.add(Shape::text(x + 22.0, cy + 4.0, label, LEGEND_FONT, MUTED));
+            }
+        }
+        scene
+    }
+
+    /// The timeline as an accessible SVG element. `title` names it for screen readers; the
+    /// page also prints the same events as a list.
+    pub fn to_svg(&self, title: &str) -> String {
+        let scene = self.scene(WIDTH);
+        let mut out = String::new();
+        push(
+            &mut out,
+            format_args!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="timeline-title" class="timeline" font-family="system-ui, sans-serif" font-size="12"><title id="timeline-title">{}</title>"#,
+                super::scene::num(scene.width),
+                super::scene::num(scene.height),
+                escape(title)
+            ),
+        );
+        out.push_str(&scene.to_svg_body());
         out.push_str("</svg>");
         out
     }
