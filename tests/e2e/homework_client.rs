@@ -679,11 +679,12 @@ async fn link_secrets_never_reach_the_logs() {
     use std::process::Stdio;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}/k.db?mode=rwc", dir.path().display());
     let db = kintsugi_core::db::connect(&url).await.expect("connect");
-    kintsugi_migrations::Migrator::up(&db, None).await.expect("migrate");
+    kintsugi_migrations::Migrator::up(&db, None)
+        .await
+        .expect("migrate");
     let clock = kintsugi_core::SystemClock;
     let c = kintsugi_core::practice::counselors::create(
         &db,
@@ -701,13 +702,33 @@ async fn link_secrets_never_reach_the_logs() {
     let input = kintsugi_core::couples::CoupleInput {
         label: "A & B".into(),
         intake_date: "2026-01-01".into(),
-        involved: kintsugi_core::couples::PartnerInput { name: "A".into(), email: "a@mail.example".into(), timezone: "UTC".into() },
-        hurt: kintsugi_core::couples::PartnerInput { name: "B".into(), email: "b@mail.example".into(), timezone: "UTC".into() },
+        involved: kintsugi_core::couples::PartnerInput {
+            name: "A".into(),
+            email: "a@mail.example".into(),
+            timezone: "UTC".into(),
+        },
+        hurt: kintsugi_core::couples::PartnerInput {
+            name: "B".into(),
+            email: "b@mail.example".into(),
+            timezone: "UTC".into(),
+        },
         ..Default::default()
     };
-    let couple = kintsugi_core::couples::store::create(&db, &clock, &Actor::system(), c.id, input.parse().expect("valid")).await.expect("couple");
-    let live = links::mint(&db, &clock, couple.hurt.id, Duration::days(1)).await.expect("mint");
-    let dead = links::mint(&db, &clock, couple.hurt.id, Duration::days(1)).await.expect("mint");
+    let couple = kintsugi_core::couples::store::create(
+        &db,
+        &clock,
+        &Actor::system(),
+        c.id,
+        input.parse().expect("valid"),
+    )
+    .await
+    .expect("couple");
+    let live = links::mint(&db, &clock, couple.hurt.id, Duration::days(1))
+        .await
+        .expect("mint");
+    let dead = links::mint(&db, &clock, couple.hurt.id, Duration::days(1))
+        .await
+        .expect("mint");
     db.close().await.ok();
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"))
@@ -725,36 +746,67 @@ async fn link_secrets_never_reach_the_logs() {
     let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut seen = String::new();
     let base = loop {
-        let line = out.next_line().await.expect("read").expect("serve printed its address");
+        let line = out
+            .next_line()
+            .await
+            .expect("read")
+            .expect("serve printed its address");
         seen.push_str(&line);
         seen.push('\n');
         if let Some(rest) = line.split("listening on ").nth(1) {
             break format!("http://{}", rest.split(')').next().expect("addr"));
         }
     };
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     for path in [
         format!("/h/{}", live.expose()),
         format!("/h/{}", dead.expose()),
         format!("/h/{}/extra?q={}", live.expose(), live.expose()),
         format!("/h/{}x", dead.expose()),
     ] {
-        client.get(format!("{base}{path}")).send().await.expect("get");
+        client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("get");
     }
-    client.head(format!("{base}/h/{}", dead.expose())).send().await.expect("head");
+    client
+        .head(format!("{base}/h/{}", dead.expose()))
+        .send()
+        .await
+        .expect("head");
     let pid = child.id().expect("pid").to_string();
-    tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
     child.wait().await.expect("wait");
     while let Ok(Some(line)) = out.next_line().await {
         seen.push_str(&line);
         seen.push('\n');
     }
     let mut err = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut err).await.expect("stderr");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .await
+        .expect("stderr");
     seen.push_str(&err);
-    assert!(seen.contains("/h/{secret}"), "requests were logged by route template: {seen}");
+    assert!(
+        seen.contains("/h/{secret}"),
+        "requests were logged by route template: {seen}"
+    );
     for secret in [live.expose(), dead.expose()] {
         assert!(!seen.contains(secret), "a secret reached the logs:\n{seen}");
-        assert!(!seen.contains(&secret[..20]), "part of a secret reached the logs");
+        assert!(
+            !seen.contains(&secret[..20]),
+            "part of a secret reached the logs"
+        );
     }
 }

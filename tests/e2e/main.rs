@@ -15,6 +15,8 @@ mod couples_pages;
 mod health;
 mod homework_api;
 mod homework_client;
+mod homework_counselor;
+mod library;
 mod openapi;
 mod privacy;
 mod stages;

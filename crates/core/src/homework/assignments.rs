@@ -354,6 +354,96 @@ pub async fn review(
     Ok(())
 }
 
+/// Whether an assignee's homework is overdue: the due time has passed and it is not submitted
+/// (a cancelled assignment is never overdue).
+pub fn is_overdue(
+    status: ResponseStatus,
+    due_at: DateTime<Utc>,
+    cancelled: bool,
+    now: DateTime<Utc>,
+) -> bool {
+    !cancelled && !status.is_final() && due_at < now
+}
+
+/// What waits for a counselor across their caseload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HomeworkCounts {
+    /// Responses submitted and not yet reviewed.
+    pub to_review: u64,
+    /// Responses past their due time and not submitted (closed couples left out).
+    pub overdue: u64,
+}
+
+fn response_to_assignment() -> sea_orm::RelationDef {
+    response::Entity::belongs_to(assignment::Entity)
+        .from(response::Column::AssignmentId)
+        .to(assignment::Column::Id)
+        .into()
+}
+
+fn assignment_to_couple() -> sea_orm::RelationDef {
+    assignment::Entity::belongs_to(crate::entities::couple::Entity)
+        .from(assignment::Column::CoupleId)
+        .to(crate::entities::couple::Column::Id)
+        .into()
+}
+
+/// Responses of live assignments of the counselor's couples (one query with joins).
+fn caseload_responses(counselor_id: Uuid) -> sea_orm::Select<response::Entity> {
+    use sea_orm::{JoinType, QuerySelect};
+    response::Entity::find()
+        .join(JoinType::InnerJoin, response_to_assignment())
+        .join(JoinType::InnerJoin, assignment_to_couple())
+        .filter(crate::entities::couple::Column::CounselorId.eq(counselor_id))
+        .filter(assignment::Column::CancelledAt.is_null())
+}
+
+/// Submissions to review and overdue homework across a counselor's caseload: one query each.
+pub async fn caseload_counts(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<HomeworkCounts, CoreError> {
+    use sea_orm::PaginatorTrait;
+    let to_review = caseload_responses(counselor_id)
+        .filter(response::Column::Status.eq(ResponseStatus::Submitted))
+        .count(db)
+        .await?;
+    let overdue = caseload_responses(counselor_id)
+        .filter(response::Column::Status.is_in([ResponseStatus::Assigned, ResponseStatus::Draft]))
+        .filter(assignment::Column::DueAt.lt(now))
+        .filter(crate::entities::couple::Column::Status.ne(crate::couples::CoupleStatus::Closed))
+        .count(db)
+        .await?;
+    Ok(HomeworkCounts { to_review, overdue })
+}
+
+/// Submissions to review per couple, for the given couples of the counselor (one query).
+pub async fn to_review_by_couple(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    couple_ids: &[Uuid],
+) -> Result<HashMap<Uuid, u64>, CoreError> {
+    use sea_orm::QuerySelect;
+    if couple_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, i64)> = caseload_responses(counselor_id)
+        .filter(response::Column::Status.eq(ResponseStatus::Submitted))
+        .filter(assignment::Column::CoupleId.is_in(couple_ids.iter().copied()))
+        .select_only()
+        .column(assignment::Column::CoupleId)
+        .column_as(response::Column::Id.count(), "n")
+        .group_by(assignment::Column::CoupleId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +509,20 @@ mod tests {
             .is_err(),
             "too many"
         );
+    }
+
+    #[test]
+    fn overdue_means_due_passed_and_not_submitted() {
+        let now = Utc::now();
+        let past = now - chrono::Duration::minutes(1);
+        let later = now + chrono::Duration::minutes(1);
+        use ResponseStatus::*;
+        assert!(is_overdue(Assigned, past, false, now));
+        assert!(is_overdue(Draft, past, false, now));
+        assert!(!is_overdue(Submitted, past, false, now));
+        assert!(!is_overdue(Reviewed, past, false, now));
+        assert!(!is_overdue(Assigned, later, false, now));
+        assert!(!is_overdue(Assigned, past, true, now), "cancelled");
     }
 
     #[test]

@@ -251,6 +251,45 @@ async fn mark_verified(
     Ok(())
 }
 
+/// Require a PIN for a partner's link, or stop requiring one, for one of the counselor's
+/// couples. Turning it off forgets the PIN (only its hash was stored) and any pause, so that
+/// turning it on again later makes the partner choose a new one.
+pub async fn set_pin_required(
+    db: &sea_orm::DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &crate::audit::Actor,
+    counselor_id: Uuid,
+    couple_id: Uuid,
+    role: crate::couples::PartnerRole,
+    required: bool,
+) -> Result<(), CoreError> {
+    let couple = crate::couples::store::get(db, counselor_id, couple_id).await?;
+    let partner = couple.partner(role).clone();
+    if partner.pin_required == required {
+        return Ok(());
+    }
+    let tx = crate::db::begin_write(db).await?;
+    let mut p = partner.into_active_model();
+    p.pin_required = Set(required);
+    if !required {
+        p.pin_hash = Set(None);
+        p.pin_failures = Set(0);
+        p.pin_paused_until = Set(None);
+    }
+    p.updated_at = Set(clock.now());
+    p.update(&tx).await?;
+    crate::audit::record(
+        &tx,
+        clock,
+        actor,
+        crate::audit::Action::CoupleUpdated,
+        Some(crate::audit::Record::couple(couple_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

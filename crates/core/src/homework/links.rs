@@ -161,6 +161,24 @@ pub async fn live_count(
         .await?)
 }
 
+/// Default time without use after which a link dies, when the practice sets none.
+pub const DEFAULT_EXPIRY_DAYS: i64 = 90;
+
+/// The practice's link expiry (time without use), or the default of 90 days.
+pub async fn expiry_for_practice(
+    db: &impl ConnectionTrait,
+    practice_id: Uuid,
+) -> Result<Duration, CoreError> {
+    let days = crate::entities::practice::Entity::find_by_id(practice_id)
+        .one(db)
+        .await?
+        .map(|p| i64::from(p.link_expiry_days))
+        .filter(|d| *d > 0)
+        .unwrap_or(DEFAULT_EXPIRY_DAYS)
+        .clamp(1, 3650);
+    Ok(Duration::days(days))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 pub mod assignments;
 pub mod builtins;
+pub mod checkins;
 pub mod client_sessions;
 pub mod library;
 pub mod links;

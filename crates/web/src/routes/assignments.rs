@@ -1,9 +1,693 @@
-//! (being written)
+//! Homework from the counselor's side: assign from the library on the couple page, change a
+//! due date, cancel, read each assignee's responses and mark them reviewed with a comment;
+//! send, rotate and revoke each partner's homework link and require a PIN for it. Everything
+//! answers 404 for records that are not the counselor's own.
 
 use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::couples::PartnerRole;
+use kintsugi_core::couples::store::{self as couples, CoupleRecord};
+use kintsugi_core::domain::TimeZone;
+use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment, local_to_utc};
+use kintsugi_core::homework::library::{self, Exercise, LibraryFilter};
+use kintsugi_core::homework::links::{self, SendLink};
+use kintsugi_core::homework::{Recipient, Recurrence, Visibility, checkins, client_sessions};
+use kintsugi_core::{CoreError, FieldErrors};
+use serde::Deserialize;
+use uuid::Uuid;
 
+use super::couples::{Feedback, couple_page};
 use crate::app::AppState;
+use crate::auth::Signed;
+use crate::auth::csrf::SignedForm;
+use crate::error::AppError;
+use crate::request::{ClientIp, parse_id};
+use crate::views::homework_review::{
+    AssignFormValues, CoupleHomework, HomeworkSection, ReviewKept, ReviewPage, assign_form,
+    chart_views, homework_lists, link_panel, local_inputs, response_views, when,
+};
+use crate::views::{Chrome, Errors};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/couples/{couple_id}/assignments", post(assign))
+        .route("/couples/{couple_id}/links/{role}", post(link_action))
+        .route("/couples/{couple_id}/pin/{role}", post(set_pin))
+        .route("/assignments/{assignment_id}", get(show))
+        .route("/assignments/{assignment_id}/due", post(change_due))
+        .route("/assignments/{assignment_id}/cancel", post(cancel))
+        .route(
+            "/assignments/{assignment_id}/responses/{response_id}/review",
+            post(review),
+        )
+}
+
+/// Due dates may be set at most this far ahead.
+const MAX_DAYS_AHEAD: i64 = 730;
+
+// ---------------------------------------------------------------------------------------------
+// The homework part of the couple page.
+
+/// The defaults of the assign form: due in a week at 20:00, as the exercise is written, read
+/// by the counselor only, once.
+fn default_assign(now: DateTime<Utc>, tz: TimeZone) -> AssignFormValues {
+    let in_a_week = (now + chrono::Duration::days(7)).with_timezone(&tz.tz());
+    AssignFormValues {
+        assignees: "exercise".into(),
+        due_date: in_a_week.format("%Y-%m-%d").to_string(),
+        due_time: "20:00".into(),
+        visibility: "counselor_only".into(),
+        ..Default::default()
+    }
+}
+
+/// Homework, links and charts for the couple page. `kept` is an assign form that was refused,
+/// shown again with its errors.
+pub async fn couple_homework(
+    state: &AppState,
+    signed: &Signed,
+    record: &CoupleRecord,
+    kept: Option<(AssignFormValues, FieldErrors)>,
+) -> Result<CoupleHomework, AppError> {
+    let tz = signed.counselor.timezone;
+    let now = state.clock().now();
+    let details = assignments::for_couple(&state.db, record).await?;
+    let exercises = library::list(&state.db, signed.counselor.id, LibraryFilter::default()).await?;
+    let (values, errors) = kept.unwrap_or_else(|| (default_assign(now, tz), FieldErrors::new()));
+    let (upcoming, past, cancelled) = homework_lists(&details, record, tz, now);
+    let mut links = Vec::new();
+    for role in PartnerRole::BOTH {
+        let p = record.partner(role);
+        let live = links::live_count(&state.db, now, p.id).await?;
+        links.push(link_panel(
+            role,
+            p,
+            live,
+            client_sessions::paused_until(p, now),
+            tz,
+        ));
+    }
+    let series = checkins::scale_series(&state.db, record).await?;
+    Ok(CoupleHomework {
+        section: HomeworkSection {
+            assign: assign_form(
+                values,
+                Errors(errors),
+                &exercises,
+                record.couple.current_stage,
+                tz,
+            ),
+            upcoming,
+            past,
+            cancelled,
+        },
+        links,
+        charts: chart_views(&series, record, tz),
+    })
+}
+
+/// Back to the couple page at a section, with a fixed notice.
+fn back_to_couple(couple_id: Uuid, notice: &str, anchor: &str) -> Response {
+    Redirect::to(&format!("/couples/{couple_id}?done={notice}#{anchor}")).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assigning.
+
+fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    (raw.len() <= 10)
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+fn parse_time(raw: &str) -> Option<NaiveTime> {
+    let raw = raw.trim();
+    if raw.len() > 8 {
+        return None;
+    }
+    NaiveTime::parse_from_str(raw, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
+        .ok()
+}
+
+/// A due date and time typed in the counselor's zone, checked to lie ahead (at most two years).
+fn parse_due(
+    date: &str,
+    time: &str,
+    tz: TimeZone,
+    now: DateTime<Utc>,
+    errors: &mut FieldErrors,
+) -> Option<NaiveDateTime> {
+    let date = parse_date(date);
+    if date.is_none() {
+        errors.add("due_date", "must be a date such as 2026-05-01");
+    }
+    let time = parse_time(time);
+    if time.is_none() {
+        errors.add("due_time", "must be a time such as 19:00");
+    }
+    let local = date?.and_time(time?);
+    let due = local_to_utc(tz, local);
+    if due <= now {
+        errors.add("due_date", "must be in the future");
+        return None;
+    }
+    if due > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
+        errors.add("due_date", "must be at most two years from now");
+        return None;
+    }
+    Some(local)
+}
+
+fn parse_assignment(
+    form: &AssignFormValues,
+    exercises: &[Exercise],
+    tz: TimeZone,
+    now: DateTime<Utc>,
+) -> Result<NewAssignment, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let exercise = Uuid::parse_str(form.exercise_id.trim())
+        .ok()
+        .and_then(|id| exercises.iter().find(|e| e.model.id == id));
+    if exercise.is_none() {
+        errors.add("exercise_id", "choose an exercise from your library");
+    }
+    let assignees = match (form.assignees.trim(), exercise) {
+        ("involved", _) => Some(vec![PartnerRole::Involved]),
+        ("hurt", _) => Some(vec![PartnerRole::Hurt]),
+        ("both", _) => Some(PartnerRole::BOTH.to_vec()),
+        ("exercise", Some(e)) => Some(match e.model.recipient {
+            Recipient::Involved => vec![PartnerRole::Involved],
+            Recipient::Hurt => vec![PartnerRole::Hurt],
+            Recipient::Both => PartnerRole::BOTH.to_vec(),
+        }),
+        ("exercise", None) => None,
+        _ => {
+            errors.add(
+                "assignees",
+                "choose the involved partner, the hurt partner or both",
+            );
+            None
+        }
+    };
+    let due = parse_due(&form.due_date, &form.due_time, tz, now, &mut errors);
+    let visibility = Visibility::from_key(form.visibility.trim());
+    if visibility.is_none() {
+        errors.add("visibility", "choose who may read the answers");
+    }
+    let recurrence = match form.recurrence.trim() {
+        "" => None,
+        raw => match Recurrence::from_key(raw) {
+            None => {
+                errors.add("recurrence", "choose once, every day or every week");
+                None
+            }
+            Some(r) => match parse_date(&form.recurrence_until) {
+                Some(until) => Some((r, until)),
+                None => {
+                    errors.add(
+                        "recurrence_until",
+                        "must be a date such as 2026-06-30 for a repeating assignment",
+                    );
+                    None
+                }
+            },
+        },
+    };
+    match (exercise, assignees, due, visibility) {
+        (Some(e), Some(assignees), Some(due_local), Some(visibility)) if errors.is_empty() => {
+            Ok(NewAssignment {
+                exercise_id: e.model.id,
+                assignees,
+                due_local,
+                time_zone: tz,
+                visibility,
+                recurrence,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// The couple page again, with the assign form as typed and its errors.
+async fn assign_refused(
+    state: &AppState,
+    signed: &Signed,
+    couple_id: Uuid,
+    form: AssignFormValues,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let feedback = Feedback {
+        alert: Some(
+            "The homework was not assigned: some details need your attention (see the Homework section). What you typed is kept."
+                .into(),
+        ),
+        assign: Some((form, errors)),
+        ..Default::default()
+    };
+    let page = couple_page(state, signed, couple_id, feedback).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    SignedForm { signed, form }: SignedForm<AssignFormValues>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    // Not this counselor's couple: 404 before anything is said about the form.
+    couples::get(&state.db, signed.counselor.id, id).await?;
+    let tz = signed.counselor.timezone;
+    let now = state.clock().now();
+    let exercises = library::list(&state.db, signed.counselor.id, LibraryFilter::default()).await?;
+    let new = match parse_assignment(&form, &exercises, tz, now) {
+        Ok(new) => new,
+        Err(errors) => return assign_refused(&state, &signed, id, form, errors).await,
+    };
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    match assignments::assign(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        id,
+        new,
+    )
+    .await
+    {
+        Ok(_) => Ok(back_to_couple(id, "assigned", "homework")),
+        Err(CoreError::Invalid(errors)) => assign_refused(&state, &signed, id, form, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One assignment: read, review, change the due date, cancel.
+
+fn review_notice(key: &str) -> Option<String> {
+    Some(
+        match key {
+            "reviewed" => "Marked reviewed. Your comment, if any, is shown to the client.",
+            "due" => "Due date changed.",
+            "cancelled" => {
+                "Assignment cancelled. The clients no longer see it; anything they wrote is kept."
+            }
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneParams {
+    done: String,
+}
+
+async fn review_page(
+    state: &AppState,
+    signed: &Signed,
+    detail: &AssignmentDetail,
+    kept: ReviewKept,
+    notice: Option<String>,
+) -> Result<ReviewPage, AppError> {
+    let record = couples::get(&state.db, signed.counselor.id, detail.assignment.couple_id).await?;
+    let tz = signed.counselor.timezone;
+    let now = state.clock().now();
+    let a = &detail.assignment;
+    let (due_date, due_time) = local_inputs(a.due_at, tz);
+    Ok(ReviewPage {
+        chrome: Chrome::new(signed, "caseload"),
+        couple_id: record.couple.id.to_string(),
+        couple_label: record.couple.label.clone(),
+        id: a.id.to_string(),
+        title: detail.exercise.model.title.clone(),
+        exercise_id: detail.exercise.model.id.to_string(),
+        due: when(a.due_at, tz),
+        due_date: kept.due_date.clone().unwrap_or(due_date),
+        due_time: kept.due_time.clone().unwrap_or(due_time),
+        due_errors: kept.due_errors.clone(),
+        time_zone: tz.name(),
+        visibility_label: match a.visibility {
+            Visibility::CounselorOnly => "Only you read the answers.",
+            Visibility::Shareable => {
+                "Each partner may choose to share their answers with the other."
+            }
+        },
+        shareable: a.visibility == Visibility::Shareable,
+        recurrence: a.recurrence.map(|r| {
+            let every = match r {
+                Recurrence::Daily => "Repeats daily",
+                Recurrence::Weekly => "Repeats weekly",
+            };
+            match a.recurrence_until {
+                Some(u) => format!("{every} until {}", crate::views::format_date(u)),
+                None => every.to_owned(),
+            }
+        }),
+        cancelled: a.cancelled_at.map(|t| when(t, tz)),
+        responses: response_views(detail, &record, tz, now, &kept),
+        notice,
+        alert: kept.alert,
+    })
+}
+
+async fn detail_of(
+    state: &AppState,
+    signed: &Signed,
+    raw_id: &str,
+) -> Result<AssignmentDetail, AppError> {
+    let id = parse_id(raw_id)?;
+    Ok(assignments::get(&state.db, signed.counselor.id, id).await?)
+}
+
+/// The assignment with each assignee's responses. Reading them is audited.
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    ip: ClientIp,
+    Path(assignment_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<ReviewPage, AppError> {
+    let detail = detail_of(&state, &signed, &assignment_id).await?;
+    let params: DoneParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let page = review_page(
+        &state,
+        &signed,
+        &detail,
+        ReviewKept::default(),
+        review_notice(&params.done),
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
+        Action::ResponsesViewed,
+        Some(Record::couple(detail.assignment.couple_id)),
+    )
+    .await?;
+    Ok(page)
+}
+
+fn back_to_assignment(id: Uuid, notice: &str) -> Response {
+    Redirect::to(&format!("/assignments/{id}?done={notice}")).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DueForm {
+    due_date: String,
+    due_time: String,
+}
+
+pub async fn change_due(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(assignment_id): Path<String>,
+    SignedForm { signed, form }: SignedForm<DueForm>,
+) -> Result<Response, AppError> {
+    let detail = detail_of(&state, &signed, &assignment_id).await?;
+    let id = detail.assignment.id;
+    let tz = signed.counselor.timezone;
+    let mut errors = FieldErrors::new();
+    let due = parse_due(
+        &form.due_date,
+        &form.due_time,
+        tz,
+        state.clock().now(),
+        &mut errors,
+    );
+    let refused = |errors: FieldErrors, alert: Option<String>| ReviewKept {
+        due_date: Some(form.due_date.clone()),
+        due_time: Some(form.due_time.clone()),
+        due_errors: Errors(errors),
+        alert,
+        ..Default::default()
+    };
+    let kept = match due {
+        Some(_) if detail.assignment.cancelled_at.is_some() => Some((
+            StatusCode::CONFLICT,
+            refused(
+                FieldErrors::new(),
+                Some("This assignment is cancelled, so its due date cannot change.".into()),
+            ),
+        )),
+        Some(_) if errors.is_empty() => None,
+        _ => Some((StatusCode::UNPROCESSABLE_ENTITY, refused(errors, None))),
+    };
+    if let Some((status, kept)) = kept {
+        let page = review_page(&state, &signed, &detail, kept, None).await?;
+        return Ok((status, page).into_response());
+    }
+    let Some(local) = due else {
+        return Err(AppError::Internal("a parsed due date was missing".into()));
+    };
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    assignments::change_due(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        id,
+        local_to_utc(tz, local),
+    )
+    .await?;
+    Ok(back_to_assignment(id, "due"))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(assignment_id): Path<String>,
+    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    let detail = detail_of(&state, &signed, &assignment_id).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    assignments::cancel(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        detail.assignment.id,
+    )
+    .await?;
+    Ok(back_to_assignment(detail.assignment.id, "cancelled"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReviewForm {
+    comment: String,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((assignment_id, response_id)): Path<(String, String)>,
+    SignedForm { signed, form }: SignedForm<ReviewForm>,
+) -> Result<Response, AppError> {
+    let detail = detail_of(&state, &signed, &assignment_id).await?;
+    let response_id = parse_id(&response_id)?;
+    // A response of another assignment (even of the same couple) is not found here.
+    if !detail.responses.iter().any(|(_, r)| r.id == response_id) {
+        return Err(AppError::NotFound);
+    }
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    let result = assignments::review(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        response_id,
+        &form.comment,
+    )
+    .await;
+    let (status, kept) = match result {
+        Ok(()) => return Ok(back_to_assignment(detail.assignment.id, "reviewed")),
+        Err(CoreError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ReviewKept {
+                response_id: Some(response_id),
+                comment: form.comment,
+                comment_error: errors.get("comment").map(|m| format!("The comment {m}.")),
+                ..Default::default()
+            },
+        ),
+        Err(CoreError::Conflict(message)) => (
+            StatusCode::CONFLICT,
+            ReviewKept {
+                response_id: Some(response_id),
+                comment: form.comment,
+                alert: Some(message),
+                ..Default::default()
+            },
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let page = review_page(&state, &signed, &detail, kept, None).await?;
+    Ok((status, page).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Homework links and PINs.
+
+fn path_role(raw: &str) -> Result<PartnerRole, AppError> {
+    PartnerRole::from_key(raw).ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LinkForm {
+    action: String,
+}
+
+/// Send a fresh link, rotate (every live link dies, one new link is sent) or revoke (every
+/// live link dies). The link is built from the configured base URL and travels only by email.
+pub async fn link_action(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((couple_id, role)): Path<(String, String)>,
+    SignedForm { signed, form }: SignedForm<LinkForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    couples::get(&state.db, signed.counselor.id, id).await?;
+    let role = path_role(&role)?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    let action = form.action.trim();
+    match action {
+        "send" | "rotate" => {
+            let expiry =
+                links::expiry_for_practice(&state.db, signed.counselor.practice_id).await?;
+            links::send(
+                &state.db,
+                state.clock(),
+                &actor,
+                SendLink {
+                    counselor_id: signed.counselor.id,
+                    couple_id: id,
+                    role,
+                    base_url: &state.config.base_url,
+                    expiry,
+                    rotate: action == "rotate",
+                },
+            )
+            .await?;
+        }
+        "revoke" => {
+            links::revoke(
+                &state.db,
+                state.clock(),
+                &actor,
+                signed.counselor.id,
+                id,
+                role,
+            )
+            .await?;
+        }
+        _ => {
+            let feedback = Feedback {
+                alert: Some(
+                    "That link action is not one Kintsugi knows. Use the Send, Rotate or Revoke buttons."
+                        .into(),
+                ),
+                ..Default::default()
+            };
+            let page = couple_page(&state, &signed, id, feedback).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    }
+    let notice = match action {
+        "send" => "link_sent",
+        "rotate" => "link_rotated",
+        _ => "link_revoked",
+    };
+    Ok(back_to_couple(id, notice, "links"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PinForm {
+    required: String,
+}
+
+pub async fn set_pin(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path((couple_id, role)): Path<(String, String)>,
+    SignedForm { signed, form }: SignedForm<PinForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&couple_id)?;
+    couples::get(&state.db, signed.counselor.id, id).await?;
+    let role = path_role(&role)?;
+    let required = match form.required.trim() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            let feedback = Feedback {
+                alert: Some("Choose whether a PIN is required: use the PIN button.".into()),
+                ..Default::default()
+            };
+            let page = couple_page(&state, &signed, id, feedback).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    client_sessions::set_pin_required(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        id,
+        role,
+        required,
+    )
+    .await?;
+    Ok(back_to_couple(
+        id,
+        if required { "pin_on" } else { "pin_off" },
+        "links",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_are_read_strictly() {
+        assert!(parse_date("2026-05-01").is_some());
+        assert!(parse_date("01/05/2026").is_none());
+        assert!(parse_date(&"2".repeat(100_000)).is_none());
+        assert!(parse_time("19:00").is_some());
+        assert!(parse_time("19:00:30").is_some());
+        assert!(parse_time("7pm").is_none());
+    }
+
+    #[test]
+    fn the_due_time_must_lie_ahead() {
+        let tz = TimeZone::parse("Europe/Berlin").expect("tz");
+        let now = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+            .expect("now")
+            .with_timezone(&Utc);
+        let mut errors = FieldErrors::new();
+        assert!(parse_due("2026-05-01", "11:00", tz, now, &mut errors).is_none());
+        assert_eq!(errors.get("due_date"), Some("must be in the future"));
+        let mut errors = FieldErrors::new();
+        assert!(parse_due("2026-05-01", "13:00", tz, now, &mut errors).is_some());
+        assert!(errors.is_empty());
+        let mut errors = FieldErrors::new();
+        assert!(parse_due("2029-05-01", "13:00", tz, now, &mut errors).is_none());
+        let mut errors = FieldErrors::new();
+        assert!(parse_due("", "x", tz, now, &mut errors).is_none());
+        assert!(errors.get("due_date").is_some() && errors.get("due_time").is_some());
+    }
 }

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
 use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView};
+use crate::views::homework_review::AssignFormValues;
 use crate::views::stages::KeptReason;
 use crate::views::{Chrome, Errors, format_date, time_zone_names};
 
@@ -154,6 +155,8 @@ pub struct Feedback {
     pub alert: Option<String>,
     pub kept_reason: KeptReason,
     pub focus: Option<Stage>,
+    /// An assign form that was refused: what was typed, and what is wrong with it.
+    pub assign: Option<(AssignFormValues, FieldErrors)>,
 }
 
 /// Fixed notices after a redirect: the URL carries a key, never text.
@@ -164,6 +167,20 @@ fn notice_for(key: &str) -> Option<&'static str> {
         "completed" => "Stage confirmed complete.",
         "override" => "Gate overridden. The reason is kept in the couple's history.",
         "reopened" => "Stage reopened. The reason is kept in the couple's history.",
+        "assigned" => "Homework assigned. Each partner sees it behind their homework link.",
+        "link_sent" => "A new homework link is on its way by email. Earlier links still work.",
+        "link_rotated" => {
+            "Every earlier link of this partner stopped working; a new link is on its way by email."
+        }
+        "link_revoked" => {
+            "Every homework link of this partner stopped working. Send a new link when they need one."
+        }
+        "pin_on" => {
+            "A PIN is now required for this partner's link. They choose it on their next visit."
+        }
+        "pin_off" => {
+            "A PIN is no longer required for this partner's link; the old PIN was forgotten."
+        }
         _ => return None,
     })
 }
@@ -200,6 +217,17 @@ pub async fn show(
         Some(Record::couple(id)),
     )
     .await?;
+    // The check-in charts show what the partners answered.
+    if !page.homework.charts.is_empty() {
+        audit::record(
+            &state.db,
+            state.clock(),
+            &actor,
+            Action::ResponsesViewed,
+            Some(Record::couple(id)),
+        )
+        .await?;
+    }
     Ok(page)
 }
 
@@ -215,6 +243,8 @@ pub async fn couple_page(
     let today = state.clock().now().date_naive();
     let tracker =
         crate::views::stages::tracker(&history, today, &feedback.kept_reason, feedback.focus);
+    let homework =
+        super::assignments::couple_homework(state, signed, &record, feedback.assign).await?;
     let c = &record.couple;
     let status_actions = match c.status {
         CoupleStatus::Active => vec![("paused", "Pause"), ("closed", "Close")],
@@ -246,6 +276,7 @@ pub async fn couple_page(
         status_actions,
         notice: feedback.notice,
         alert: feedback.alert,
+        homework,
     })
 }
 

@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use kintsugi_core::audit::{self, Action, Actor};
 use kintsugi_core::couples::CoupleStatus;
 use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
+use kintsugi_core::homework::assignments;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -97,10 +98,15 @@ pub async fn show(
         None,
     )
     .await?;
+    let now = state.clock().now();
+    let homework = assignments::caseload_counts(&state.db, signed.counselor.id, now).await?;
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|row| row.id).collect();
+    let to_review = assignments::to_review_by_couple(&state.db, signed.counselor.id, &ids).await?;
     let rows = page
         .items
         .iter()
         .map(|row| CaseloadRowView {
+            to_review: to_review.get(&row.id).copied().unwrap_or(0),
             id: row.id.to_string(),
             label: row.label.clone(),
             status_key: row.status.key(),
@@ -112,6 +118,8 @@ pub async fn show(
         .collect();
     Ok(DashboardPage {
         chrome: Chrome::new(&signed, "caseload"),
+        homework_to_review: homework.to_review,
+        homework_overdue: homework.overdue,
         rows,
         search: query.search.clone().unwrap_or_default(),
         stage_chips,

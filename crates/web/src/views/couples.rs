@@ -67,4 +67,5 @@ pub struct CouplePage {
     pub notice: Option<String>,
     /// Why the last action was refused, in words.
     pub alert: Option<String>,
+    pub homework: super::homework_review::CoupleHomework,
 }

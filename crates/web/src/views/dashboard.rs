@@ -12,6 +12,8 @@ pub struct CaseloadRowView {
     pub stage_number: u8,
     pub stage_name: &'static str,
     pub intake: String,
+    /// Submissions of this couple waiting for review.
+    pub to_review: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,10 @@ pub struct StageChip {
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub chrome: Chrome,
+    /// Across the caseload: submitted, not yet reviewed.
+    pub homework_to_review: u64,
+    /// Across the caseload: due time passed, not submitted.
+    pub homework_overdue: u64,
     pub rows: Vec<CaseloadRowView>,
     pub search: String,
     pub statuses: Vec<Choice>,

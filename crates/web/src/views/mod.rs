@@ -5,6 +5,8 @@ pub mod admin;
 pub mod couples;
 pub mod dashboard;
 pub mod homework;
+pub mod homework_review;
+pub mod library;
 pub mod login;
 pub mod settings;
 pub mod stages;
