@@ -595,3 +595,214 @@ async fn do_homework(link: String, chrome: Arc<Chrome>) {
     );
     chrome.screenshot("homework-submitted-phone").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
+    use kintsugi_core::audit::Actor;
+    use kintsugi_core::couples::PartnerRole;
+    use kintsugi_core::homework::assignments::{self, NewAssignment};
+    use kintsugi_core::homework::library::{self, LibraryFilter};
+    use kintsugi_core::homework::prompts::RawAnswer;
+    use kintsugi_core::homework::responses;
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let counselor = app
+        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let token = app.api_token(counselor.id).await;
+    let created: serde_json::Value = app
+        .api(&token)
+        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let couple_id = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
+    let record = kintsugi_core::couples::store::get(&app.db, counselor.id, couple_id)
+        .await
+        .expect("couple");
+    // Two weeks of connection check-ins from both partners, so there is something to chart.
+    let checkin = library::list(&app.db, counselor.id, LibraryFilter::default())
+        .await
+        .expect("library")
+        .into_iter()
+        .find(|e| e.model.builtin_key.as_deref() == Some("connection_checkin"))
+        .expect("check-in");
+    for (week, (mine, theirs)) in [(7, 3), (8, 3)].into_iter().enumerate() {
+        let new = NewAssignment {
+            exercise_id: checkin.model.id,
+            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
+            due_local: chrono::NaiveDate::from_ymd_opt(2030, 1, 1 + 7 * week as u32)
+                .expect("date")
+                .and_hms_opt(19, 0, 0)
+                .expect("time"),
+            time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
+            visibility: kintsugi_core::homework::Visibility::Shareable,
+            recurrence: None,
+        };
+        let a = assignments::assign(
+            &app.db,
+            app.clock.as_ref(),
+            &Actor::system(),
+            counselor.id,
+            couple_id,
+            new,
+        )
+        .await
+        .expect("assign")[0];
+        let detail = assignments::get(&app.db, counselor.id, a)
+            .await
+            .expect("detail");
+        for (role, response) in &detail.responses {
+            let trust = if *role == PartnerRole::Involved {
+                mine
+            } else {
+                theirs
+            };
+            let raw: Vec<(String, RawAnswer)> =
+                ["trust", "closeness", "communication", "cared_for"]
+                    .iter()
+                    .map(|k| (k.to_string(), RawAnswer::text(trust.to_string())))
+                    .collect();
+            responses::submit(
+                &app.db,
+                app.clock.as_ref(),
+                record.partner(*role),
+                response.id,
+                &raw,
+                false,
+                None,
+            )
+            .await
+            .expect("submit");
+        }
+    }
+    let couple_path = format!("/couples/{couple_id}");
+    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
+    let outcome = tokio::spawn(assign_and_review(
+        app.base.clone(),
+        couple_path,
+        chrome.clone(),
+    ))
+    .await;
+    if let Ok(chrome) = Arc::try_unwrap(chrome) {
+        chrome.close().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn assign_and_review(base: String, couple_path: String, chrome: Arc<Chrome>) {
+    let c = &chrome.client;
+    c.goto(&format!("{base}/login")).await.expect("open /login");
+    wait_for(c, "#email").await;
+    fill(c, "email", "daniel@practice.example").await;
+    fill(c, "password", PASSWORD).await;
+    click_button(c, "Sign in").await;
+    wait_for(c, "form.filters").await;
+    // The library, and a preview as the client will see it.
+    c.goto(&format!("{base}/library")).await.expect("library");
+    wait_for(c, "main").await;
+    assert!(text(c, "main").await.contains("A letter of accountability"));
+    chrome.screenshot("library").await;
+    c.find(Locator::LinkText("A letter of accountability"))
+        .await
+        .expect("exercise")
+        .click()
+        .await
+        .expect("open");
+    wait_for(c, "main").await;
+    assert!(
+        count(c, "main textarea[disabled], main input[disabled]").await > 0,
+        "a preview, not a form"
+    );
+    // Assign it from the couple page.
+    c.goto(&format!("{base}{couple_path}"))
+        .await
+        .expect("couple page");
+    wait_for(c, "#assign-exercise").await;
+    let select = c
+        .find(Locator::Id("assign-exercise"))
+        .await
+        .expect("select");
+    select
+        .select_by_label("A letter of accountability")
+        .await
+        .ok();
+    if value(c, "assign-exercise").await.is_empty() {
+        let options = c.find_all(Locator::XPath("//select[@id='assign-exercise']//option[contains(., 'A letter of accountability')]")).await.expect("option");
+        options[0].click().await.expect("choose");
+    }
+    set_date(c, "assign-due-date", "2027-05-01").await;
+    c.execute(
+        "document.getElementById('assign-due-time').value = '19:00'",
+        vec![],
+    )
+    .await
+    .expect("time");
+    click_button(c, "Assign").await;
+    wait_for(c, "#homework").await;
+    let errors = texts(c, ".assign-form .error").await;
+    assert!(errors.is_empty(), "the assign form refused: {errors:?}");
+    assert!(
+        count(c, "a.assignment-title").await >= 3,
+        "assigned and listed"
+    );
+    assert!(
+        texts(c, "a.assignment-title")
+            .await
+            .iter()
+            .any(|t| t.contains("A letter of accountability"))
+    );
+    // The charts show both partners and flag the trust gap.
+    assert!(
+        count(c, ".chart-figure svg").await >= 4,
+        "one chart per 0-10 prompt"
+    );
+    assert!(
+        count(c, ".chart-figure.is-flagged").await >= 1,
+        "trust diverges by 4 or more"
+    );
+    chrome.screenshot("couple-homework").await;
+    // Review a submitted check-in with a note.
+    let link = c
+        .find(Locator::Css("a.assignment-title[href^='/assignments/']"))
+        .await
+        .expect("assignment");
+    let href = link.attr("href").await.expect("href").expect("href");
+    let checkin_links = c
+        .find_all(Locator::XPath(
+            "//a[contains(@class,'assignment-title')][contains(., 'Connection check-in')]",
+        ))
+        .await
+        .expect("links");
+    let target = match checkin_links.first() {
+        Some(l) => l.attr("href").await.expect("href").expect("href"),
+        None => href,
+    };
+    c.goto(&format!("{base}{target}"))
+        .await
+        .expect("review page");
+    wait_for(c, ".review-form textarea").await;
+    c.find(Locator::Css(".review-form textarea"))
+        .await
+        .expect("comment")
+        .send_keys("Thank you both. Let's talk about the gap in trust.")
+        .await
+        .expect("type");
+    c.find(Locator::Css(".review-form button"))
+        .await
+        .expect("review")
+        .click()
+        .await
+        .expect("click");
+    wait_for(c, "main").await;
+    assert!(
+        text(c, "main")
+            .await
+            .contains("Let's talk about the gap in trust."),
+        "the note is kept"
+    );
+    chrome.screenshot("review").await;
+}
