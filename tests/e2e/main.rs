@@ -17,6 +17,7 @@ mod homework_api;
 mod homework_client;
 mod homework_counselor;
 mod library;
+mod mail;
 mod openapi;
 mod privacy;
 mod stages;

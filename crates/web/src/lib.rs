@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod forms;
 pub mod logging;
+pub mod mail;
 pub mod request;
 pub mod routes;
 pub mod views;

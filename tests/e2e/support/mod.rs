@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod http;
+pub mod smtp;
 
 use std::sync::Arc;
 
@@ -91,8 +92,12 @@ impl TestApp {
             .expect("built-in exercises");
 
         let mut config = Config::for_database(&url);
-        config.bind = "127.0.0.1:0".parse().expect("addr");
+        // A free port chosen up front, so that links built from the base URL really lead here.
+        let port = smtp::free_port();
+        config.bind = format!("127.0.0.1:{port}").parse().expect("addr");
+        config.base_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
+
         Self::serve(backend, url, dir, db, config, Arc::new(SystemClock)).await
     }
 

@@ -73,3 +73,131 @@ pub async fn enqueue(
         Err(e) => Err(e.into()),
     }
 }
+
+/// How long a worker owns a claimed message before another may take it over (a crashed
+/// worker's claim expires).
+pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// Attempts before a message is marked failed and shown to the counselor.
+pub const MAX_ATTEMPTS: i32 = 6;
+
+/// Claim up to `limit` due messages. Each claim is one conditional UPDATE whose row count
+/// says whether this worker won it, so several workers (on several machines, on either
+/// database) never take the same message.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox_message::Model>, CoreError> {
+    use sea_orm::{
+        ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    };
+    let claimable = Condition::any()
+        .add(outbox_message::Column::Status.eq("pending"))
+        .add(
+            Condition::all()
+                .add(outbox_message::Column::Status.eq("sending"))
+                .add(outbox_message::Column::ClaimedUntil.lt(now)),
+        );
+    let candidates = outbox_message::Entity::find()
+        .filter(claimable.clone())
+        .filter(outbox_message::Column::ScheduledAt.lte(now))
+        .order_by_asc(outbox_message::Column::ScheduledAt)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut claimed = Vec::new();
+    for m in candidates {
+        let res = outbox_message::Entity::update_many()
+            .col_expr(outbox_message::Column::Status, Expr::value("sending"))
+            .col_expr(
+                outbox_message::Column::ClaimedUntil,
+                Expr::value(now + LEASE),
+            )
+            .filter(outbox_message::Column::Id.eq(m.id))
+            .filter(claimable.clone())
+            .exec(db)
+            .await?;
+        if res.rows_affected == 1 {
+            claimed.push(m);
+        }
+    }
+    Ok(claimed)
+}
+
+/// The message went out: keep its Message-ID, and forget the payload (a link in it must not
+/// outlive the email).
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value("sent"))
+        .col_expr(outbox_message::Column::SentAt, Expr::value(now))
+        .col_expr(outbox_message::Column::MessageId, Expr::value(message_id))
+        .col_expr(outbox_message::Column::Payload, Expr::value("{}"))
+        .col_expr(
+            outbox_message::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox_message::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Exponential backoff with jitter: about 1, 2, 4, 8, 16 minutes.
+pub fn retry_delay(attempts: i32, jitter_seconds: i64) -> chrono::Duration {
+    let base = 60_i64 << attempts.clamp(0, 10);
+    chrono::Duration::seconds(base + jitter_seconds.clamp(0, base / 2))
+}
+
+/// A send failed: try again later, or give up after the last attempt.
+pub async fn mark_attempt_failed(
+    db: &impl ConnectionTrait,
+    message: &outbox_message::Model,
+    error: &str,
+    now: DateTime<Utc>,
+    jitter_seconds: i64,
+) -> Result<bool, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let attempts = message.attempts + 1;
+    let gave_up = attempts >= MAX_ATTEMPTS;
+    let error: String = error.chars().take(500).collect();
+    outbox_message::Entity::update_many()
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(if gave_up { "failed" } else { "pending" }),
+        )
+        .col_expr(outbox_message::Column::Attempts, Expr::value(attempts))
+        .col_expr(outbox_message::Column::LastError, Expr::value(error))
+        .col_expr(
+            outbox_message::Column::ScheduledAt,
+            Expr::value(now + retry_delay(message.attempts, jitter_seconds)),
+        )
+        .col_expr(
+            outbox_message::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox_message::Column::Id.eq(message.id))
+        .exec(db)
+        .await?;
+    Ok(gave_up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off() {
+        assert_eq!(retry_delay(0, 0), chrono::Duration::minutes(1));
+        assert_eq!(retry_delay(3, 0), chrono::Duration::minutes(8));
+        assert!(
+            retry_delay(3, 10_000) <= chrono::Duration::minutes(12),
+            "jitter is bounded"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 mod accounts;
 mod demo;
 mod serve;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,8 @@ enum Command {
     ApiToken(accounts::ApiTokenArgs),
     /// Load the demo practice: an admin, two counselors and couples at every stage.
     Demo,
+    /// Run the mail worker alone (for deployments with several web instances).
+    Worker,
 }
 
 /// Run the command line; the exit code says whether it worked.
@@ -84,6 +87,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::CreateCounselor(args) => accounts::create_counselor(config, args).await,
         Command::ApiToken(args) => accounts::api_token(config, args).await,
         Command::Demo => demo::run(config).await,
+        Command::Worker => worker::run(config).await,
     }
 }
 

@@ -25,7 +25,13 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         super::demo::load_and_print(&db, &config).await?;
     }
-    let _ = args.no_worker;
+    let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+    let worker = if args.no_worker {
+        None
+    } else {
+        let worker = super::worker::build(&db, clock.clone(), &config)?;
+        Some(tokio::spawn(worker.run(stopped)))
+    };
     let bind = config.bind;
     let base_url = config.base_url.clone();
     let state = AppState::new(db.clone(), clock, config);
@@ -36,7 +42,12 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "kintsugi is listening");
     println!("Kintsugi is running at {base_url} (listening on {addr}). Press Ctrl-C to stop.");
     server.run(shutdown_signal()).await?;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     db.close().await?;
+
     println!("Kintsugi stopped.");
     Ok(())
 }

@@ -1,0 +1,129 @@
+//! Email through a real SMTP server on loopback: a homework link arrives with the right
+//! recipient, a neutral subject, both parts and no clinical content; it is sent once; a server
+//! that is down means a retry later, not a lost message.
+
+use std::sync::Arc;
+
+use kintsugi_core::clock::{Clock, FixedClock};
+use kintsugi_core::entities::outbox_message;
+use kintsugi_core::practice::Role;
+use kintsugi_web::mail::{Transport, Worker};
+use sea_orm::EntityTrait;
+
+use crate::db_tests;
+use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::{TestApp, couple_json};
+
+db_tests!(
+    a_homework_link_arrives_once_with_nothing_clinical_in_it,
+    a_server_that_is_down_means_a_retry_not_a_loss
+);
+
+fn worker(app: &TestApp, url: &str, clock: Arc<dyn Clock>) -> Worker {
+    let mut config = kintsugi_web::Config::for_database(&app.database_url);
+    config.smtp_url = Some(url.to_owned().into());
+    Worker {
+        db: app.db.clone(),
+        clock,
+        transport: Arc::new(Transport::from_config(&config).expect("transport")),
+        from: "Kintsugi <care@practice.example>".parse().expect("from"),
+    }
+}
+
+async fn queue_link(app: &TestApp) -> String {
+    let c = app
+        .counselor("C", "c@practice.example", Role::Counselor)
+        .await;
+    let api = app.api(&app.api_token(c.id).await);
+    let created: serde_json::Value = api
+        .post_json("/api/v1/couples", &couple_json("Secret Label & Co"))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let r = api
+        .post_json(
+            &format!("/api/v1/couples/{id}/links/hurt"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    id
+}
+
+async fn a_homework_link_arrives_once_with_nothing_clinical_in_it(app: TestApp) {
+    let smtp = SmtpServer::start().await;
+    queue_link(&app).await;
+    let w = worker(&app, &smtp.url(), app.clock.clone());
+    let tally = w.run_once().await.expect("step");
+    assert_eq!(tally.sent, 1);
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    let m = &mail[0];
+    assert!(m.contains("To: renee@mail.example"), "{m}");
+    assert!(m.contains("Subject: You have a new exercise from your counselor"));
+    assert!(
+        m.contains("multipart/alternative") && m.contains("text/plain") && m.contains("text/html")
+    );
+    assert!(m.contains("Message-ID: <") && m.contains("@kintsugi.outbox>"));
+    let unfolded = m.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        unfolded.contains(&format!("{}/h/", app.base)),
+        "the link, built from the base URL"
+    );
+    assert!(
+        !m.contains("Secret Label") && !m.contains("Zoë"),
+        "no clinical content or the other partner"
+    );
+    // Sent once: the next step finds nothing, and the link is gone from the database.
+    assert_eq!(w.run_once().await.expect("step").sent, 0);
+    assert_eq!(smtp.messages().len(), 1);
+    let rows = outbox_message::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].payload, "{}", "the link does not outlive the email");
+    assert!(
+        rows[0]
+            .message_id
+            .as_deref()
+            .is_some_and(|id| m.contains(id))
+    );
+    smtp.stop().await;
+}
+
+async fn a_server_that_is_down_means_a_retry_not_a_loss(app: TestApp) {
+    queue_link(&app).await;
+    let port = free_port();
+    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+    let w = worker(&app, &format!("smtp://127.0.0.1:{port}"), clock.clone());
+    let tally = w.run_once().await.expect("step");
+    assert_eq!(tally.retried, 1, "nothing listens yet");
+    let rows = outbox_message::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows[0].status, "pending");
+    assert_eq!(rows[0].attempts, 1);
+    assert!(rows[0].last_error.is_some());
+    assert!(
+        !rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/h/"),
+        "no link in the error"
+    );
+    // Not due again until the backoff has passed.
+    assert_eq!(
+        w.run_once().await.expect("step"),
+        kintsugi_web::mail::worker::Tally::default()
+    );
+    let smtp = SmtpServer::start_on(port).await;
+    clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(w.run_once().await.expect("step").sent, 1);
+    assert_eq!(smtp.messages().len(), 1, "it arrives, once");
+    smtp.stop().await;
+}
