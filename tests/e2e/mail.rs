@@ -16,7 +16,8 @@ use crate::support::{TestApp, couple_json};
 
 db_tests!(
     a_homework_link_arrives_once_with_nothing_clinical_in_it,
-    a_server_that_is_down_means_a_retry_not_a_loss
+    a_server_that_is_down_means_a_retry_not_a_loss,
+    failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried,
 );
 
 fn worker(app: &TestApp, url: &str, clock: Arc<dyn Clock>) -> Worker {
@@ -126,4 +127,70 @@ async fn a_server_that_is_down_means_a_retry_not_a_loss(app: TestApp) {
     assert_eq!(w.run_once().await.expect("step").sent, 1);
     assert_eq!(smtp.messages().len(), 1, "it arrives, once");
     smtp.stop().await;
+}
+
+async fn failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried(app: TestApp) {
+    use reqwest::StatusCode;
+    queue_link(&app).await;
+    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+    let w = worker(
+        &app,
+        &format!("smtp://127.0.0.1:{}", free_port()),
+        clock.clone(),
+    );
+    let mut failed = 0;
+    for _ in 0..kintsugi_core::reminders::outbox::MAX_ATTEMPTS {
+        failed += w.run_once().await.expect("step").failed;
+        clock.advance(chrono::Duration::hours(2));
+    }
+    assert_eq!(failed, 1, "marked failed after the last attempt");
+    let b = crate::support::Browser::new(&app);
+    b.sign_in("c@practice.example", crate::support::PASSWORD)
+        .await;
+    let (_, dashboard) = b.get_html("/").await;
+    assert!(
+        dashboard.contains("1</span> <span class=\"stat-label\">email could not be sent"),
+        "{dashboard}"
+    );
+    let (_, page) = b.get_html("/outbox").await;
+    assert!(
+        page.contains("Homework link")
+            && page.contains("renee@mail.example")
+            && page.contains("Failed")
+    );
+    assert!(!page.contains("/h/"), "never the body or the link");
+    // The API lists it, without any body.
+    let c = kintsugi_core::practice::counselors::find_by_email(&app.db, "c@practice.example")
+        .await
+        .expect("q")
+        .expect("c");
+    let api = app.api(&app.api_token(c.id).await);
+    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    assert_eq!(list["items"][0]["status"], "failed");
+    assert_eq!(
+        list["items"][0]["attempts"],
+        kintsugi_core::reminders::outbox::MAX_ATTEMPTS
+    );
+    assert!(list["items"][0].get("payload").is_none() && !list.to_string().contains("/h/"));
+    let id = list["items"][0]["id"].as_str().expect("id").to_owned();
+    // Another counselor sees none of it and cannot retry it.
+    let (_, other) = app.signed_in_counselor("B", "b@practice.example").await;
+    let (_, theirs) = other.get_html("/outbox").await;
+    assert!(!theirs.contains("renee@mail.example"));
+    let r = other
+        .submit("/outbox", &format!("/outbox/{id}/retry"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The owner retries it: it waits to be sent again.
+    let r = b
+        .submit("/outbox", &format!("/outbox/{id}/retry"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let rows = outbox_message::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows[0].status, "pending");
+    let r = api.get("/api/v1/outbox?page=zero").await;
+    assert_eq!(r.status(), 422);
 }

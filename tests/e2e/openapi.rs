@@ -22,6 +22,7 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/couples", &["get", "post"][..]),
         ("/api/v1/couples/{couple_id}", &["get", "patch"][..]),
         ("/api/v1/couples/{couple_id}/progress", &["get"][..]),
+        ("/api/v1/outbox", &["get"][..]),
         ("/api/v1/couples/{couple_id}/markers", &["post"][..]),
         (
             "/api/v1/couples/{couple_id}/stages/{stage}/complete",

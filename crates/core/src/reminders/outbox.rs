@@ -187,6 +187,75 @@ pub async fn mark_attempt_failed(
     Ok(gave_up)
 }
 
+/// A counselor's outgoing messages, newest first: what, to whom, when, and how it went. Never
+/// the body.
+pub async fn for_counselor(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<outbox_message::Model>, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::CounselorId.eq(counselor_id))
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .order_by_asc(outbox_message::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// How many of a counselor's messages failed for good (the dashboard shows them).
+pub async fn failed_count(db: &impl ConnectionTrait, counselor_id: Uuid) -> Result<u64, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::CounselorId.eq(counselor_id))
+        .filter(outbox_message::Column::Status.eq("failed"))
+        .count(db)
+        .await?)
+}
+
+/// Try a failed message again now. Only the counselor's own; anything else is not found.
+pub async fn retry(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let res = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value("pending"))
+        .col_expr(outbox_message::Column::Attempts, Expr::value(0))
+        .col_expr(outbox_message::Column::ScheduledAt, Expr::value(now))
+        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::CounselorId.eq(counselor_id))
+        .filter(outbox_message::Column::Status.eq("failed"))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        let exists = outbox_message::Entity::find_by_id(id)
+            .filter(outbox_message::Column::CounselorId.eq(counselor_id))
+            .one(db)
+            .await?
+            .is_some();
+        return Err(if exists {
+            CoreError::Conflict("Only a message that failed can be tried again.".into())
+        } else {
+            CoreError::NotFound
+        });
+    }
+    Ok(())
+}
+
+/// Words for a message kind, for the counselor's outbox.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "homework_link" => "Homework link",
+        _ => "Message",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,6 +120,12 @@ pub async fn show(
         chrome: Chrome::new(&signed, "caseload"),
         homework_to_review: homework.to_review,
         homework_overdue: homework.overdue,
+        failed_emails: kintsugi_core::reminders::outbox::failed_count(
+            &state.db,
+            signed.counselor.id,
+        )
+        .await?,
+
         rows,
         search: query.search.clone().unwrap_or_default(),
         stage_chips,

@@ -11,6 +11,7 @@ pub mod health;
 pub mod homework;
 pub mod library;
 pub mod login;
+pub mod outbox;
 pub mod settings;
 pub mod stages;
 
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/autosave.js", get(assets::autosave_script))
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .merge(library::routes())
+        .merge(outbox::routes())
         .merge(assignments::routes())
         .merge(homework::routes())
         .merge(api)

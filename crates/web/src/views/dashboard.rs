@@ -41,7 +41,10 @@ pub struct DashboardPage {
     pub homework_to_review: u64,
     /// Across the caseload: due time passed, not submitted.
     pub homework_overdue: u64,
+    /// Emails that could not be sent after every retry.
+    pub failed_emails: u64,
     pub rows: Vec<CaseloadRowView>,
+
     pub search: String,
     pub statuses: Vec<Choice>,
     pub stage_chips: Vec<StageChip>,

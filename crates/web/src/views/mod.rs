@@ -8,6 +8,8 @@ pub mod homework;
 pub mod homework_review;
 pub mod library;
 pub mod login;
+pub mod outbox;
+
 pub mod settings;
 pub mod stages;
 

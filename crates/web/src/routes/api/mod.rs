@@ -6,6 +6,7 @@ pub mod couples;
 pub mod exercises;
 pub mod json;
 pub mod links;
+pub mod outbox;
 pub mod progress;
 
 use std::sync::OnceLock;
@@ -34,6 +35,7 @@ use crate::app::AppState;
         (name = "stages", description = "The six recovery stages: markers, completion, the gate, reopening"),
         (name = "exercises", description = "The exercise library: the built-ins and your own exercises"),
         (name = "homework", description = "Assignments to partners, their responses, review"),
+        (name = "email", description = "Outgoing messages and their states"),
         (name = "links", description = "Partners' personal homework links: send, rotate, revoke (the link itself goes only by email)")
     )
 )]
@@ -63,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(exercises::routes())
         .merge(assignments::routes())
         .merge(links::routes())
+        .merge(outbox::routes())
 }
 
 /// The OpenAPI 3.1 document, built once.
