@@ -169,14 +169,20 @@ pub async fn expiry_for_practice(
     db: &impl ConnectionTrait,
     practice_id: Uuid,
 ) -> Result<Duration, CoreError> {
-    let days = crate::entities::practice::Entity::find_by_id(practice_id)
+    let practice = crate::entities::practice::Entity::find_by_id(practice_id)
         .one(db)
-        .await?
+        .await?;
+    Ok(expiry_of(practice.as_ref()))
+}
+
+/// The link expiry a practice's settings give (the default when there are none).
+pub fn expiry_of(practice: Option<&crate::entities::practice::Model>) -> Duration {
+    let days = practice
         .map(|p| i64::from(p.link_expiry_days))
         .filter(|d| *d > 0)
         .unwrap_or(DEFAULT_EXPIRY_DAYS)
         .clamp(1, 3650);
-    Ok(Duration::days(days))
+    Duration::days(days)
 }
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for AnonForm<T> {
     }
 }
 
-async fn read_body(req: Request, state: &AppState) -> Result<Bytes, AppError> {
+/// The raw body of a form, with an oversize body answered as 413 like every other refusal.
+pub(crate) async fn read_body(req: Request, state: &AppState) -> Result<Bytes, AppError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge

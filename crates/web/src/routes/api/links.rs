@@ -11,9 +11,7 @@ use kintsugi_core::FieldErrors;
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store as couples;
-use kintsugi_core::entities::practice;
 use kintsugi_core::homework::links::{self, SendLink};
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -28,9 +26,6 @@ use crate::request::{ClientIp, parse_id};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(act))
 }
-
-/// A link's time without use after which it dies, when the practice has no setting.
-const DEFAULT_EXPIRY_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LinkAction {
@@ -148,12 +143,9 @@ pub async fn act(
             .map_err(AppError::from)?;
         }
         LinkAction::Send | LinkAction::Rotate => {
-            let days = practice::Entity::find_by_id(counselor.practice_id)
-                .one(&state.db)
+            let expiry = links::expiry_for_practice(&state.db, counselor.practice_id)
                 .await
-                .map_err(AppError::from)?
-                .map(|p| i64::from(p.link_expiry_days).clamp(1, 3650))
-                .unwrap_or(DEFAULT_EXPIRY_DAYS);
+                .map_err(AppError::from)?;
             links::send(
                 &state.db,
                 state.clock(),
@@ -163,7 +155,7 @@ pub async fn act(
                     couple_id,
                     role,
                     base_url: &state.config.base_url,
-                    expiry: chrono::Duration::days(days),
+                    expiry,
                     rotate: action == LinkAction::Rotate,
                 },
             )

@@ -28,15 +28,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ClientForm<T> {
         let AnyClient(session) = AnyClient::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let raw = Bytes::from_request(Request::from_parts(parts, body), state)
+        let raw = crate::auth::csrf::read_body(Request::from_parts(parts, body), state)
             .await
-            .map_err(|r| {
-                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge.into_response()
-                } else {
-                    AppError::BadRequest("The form could not be read.".into()).into_response()
-                }
-            })?;
+            .map_err(IntoResponse::into_response)?;
         let presented = forms::field(&raw, "csrf").unwrap_or_default();
         if !secrets::same(&presented, &session.csrf_token) {
             return Err(AppError::Forbidden(

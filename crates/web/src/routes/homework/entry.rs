@@ -35,7 +35,7 @@ pub async fn open(
     }
     let started = client_sessions::start(&state.db, state.clock(), partner.id, link.id).await?;
     let practice = kintsugi_core::practice::settings::ensure(&state.db, state.clock()).await?;
-    let expiry = chrono::Duration::days(i64::from(practice.link_expiry_days.max(1)));
+    let expiry = links::expiry_of(Some(&practice));
     links::touch(&state.db, state.clock(), link.id, expiry).await?;
     let mut response = Redirect::to("/h").into_response();
     let name = cookie_name(state.config.secure_cookies);
