@@ -249,21 +249,3 @@ pub async fn set_status(
     }
     Ok(())
 }
-
-/// The stage each couple is in now (first stage not complete), for a page of couples at once.
-pub async fn current_stages(
-    db: &impl ConnectionTrait,
-    couple_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Option<Stage>>, CoreError> {
-    if couple_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let couples = couple::Entity::find()
-        .filter(couple::Column::Id.is_in(couple_ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(couples
-        .into_iter()
-        .map(|c| (c.id, c.current_stage))
-        .collect())
-}

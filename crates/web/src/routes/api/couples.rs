@@ -52,10 +52,7 @@ pub struct CoupleJson {
     pub updated_at: DateTime<Utc>,
 }
 
-fn couple_json(
-    r: &CoupleRecord,
-    current_stage: Option<kintsugi_core::stages::Stage>,
-) -> CoupleJson {
+fn couple_json(r: &CoupleRecord) -> CoupleJson {
     let c = &r.couple;
     CoupleJson {
         id: c.id.to_string(),
@@ -65,7 +62,7 @@ fn couple_json(
         intake_date: c.intake_date.to_string(),
         disclosure_date: c.disclosure_date.map(|d| d.to_string()),
         version: c.version,
-        current_stage: current_stage.map(|s| s.key().to_owned()),
+        current_stage: c.current_stage.map(|s| s.key().to_owned()),
         partners: PartnerRole::BOTH
             .iter()
             .map(|role| {
@@ -392,13 +389,7 @@ pub async fn create(
     )
     .await
     .map_err(AppError::from)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(couple_json(
-            &record,
-            Some(kintsugi_core::stages::Stage::Admission),
-        )),
-    ))
+    Ok((StatusCode::CREATED, Json(couple_json(&record))))
 }
 
 async fn load(
@@ -407,8 +398,7 @@ async fn load(
     id: uuid::Uuid,
 ) -> Result<CoupleJson, AppError> {
     let record = store::get(&state.db, counselor_id, id).await?;
-    let stages = store::current_stages(&state.db, &[id]).await?;
-    Ok(couple_json(&record, stages.get(&id).copied().flatten()))
+    Ok(couple_json(&record))
 }
 
 /// One couple with both partners.
