@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_couple_current_stage;
 mod m20261129_000003_client_sessions;
+mod m20261129_000004_session_homework;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_couple_current_stage::Migration),
             Box::new(m20261129_000003_client_sessions::Migration),
+            Box::new(m20261129_000004_session_homework::Migration),
         ]
     }
 }

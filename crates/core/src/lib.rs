@@ -14,6 +14,7 @@ pub mod error;
 pub mod homework;
 pub mod practice;
 pub mod reminders;
+pub mod sessions;
 pub mod stages;
 
 pub use clock::{Clock, SystemClock};

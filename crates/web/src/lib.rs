@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod forms;
 pub mod logging;

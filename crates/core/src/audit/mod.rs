@@ -91,6 +91,16 @@ pub enum Action {
     LinkRevoked,
     ExerciseCreated,
     AssignmentsViewed,
+    SessionScheduled,
+    SessionRescheduled,
+    SessionAttendance,
+    SessionsViewed,
+    NoteViewed,
+    NoteSaved,
+    NoteSigned,
+    AddendumAdded,
+    NotePdfDownloaded,
+    ReportPdfDownloaded,
 }
 
 impl Action {
@@ -122,6 +132,16 @@ impl Action {
             Action::LinkRevoked => "link_revoked",
             Action::ExerciseCreated => "exercise_created",
             Action::AssignmentsViewed => "assignments_viewed",
+            Action::SessionScheduled => "session_scheduled",
+            Action::SessionRescheduled => "session_rescheduled",
+            Action::SessionAttendance => "session_attendance",
+            Action::SessionsViewed => "sessions_viewed",
+            Action::NoteViewed => "note_viewed",
+            Action::NoteSaved => "note_saved",
+            Action::NoteSigned => "note_signed",
+            Action::AddendumAdded => "addendum_added",
+            Action::NotePdfDownloaded => "note_pdf_downloaded",
+            Action::ReportPdfDownloaded => "report_pdf_downloaded",
         }
     }
 }
@@ -136,6 +156,12 @@ pub struct Record {
 impl Record {
     pub fn couple(id: Uuid) -> Self {
         Self { kind: "couple", id }
+    }
+    pub fn session(id: Uuid) -> Self {
+        Self {
+            kind: "session",
+            id,
+        }
     }
     pub fn counselor(id: Uuid) -> Self {
         Self {

@@ -18,6 +18,9 @@ pub struct Model {
     pub recurrence_until: Option<Date>,
     pub created_by: Option<Uuid>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// The session in which it was assigned, if any.
+    pub session_id: Option<Uuid>,
+
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

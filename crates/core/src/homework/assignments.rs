@@ -89,7 +89,30 @@ pub async fn assign(
     couple_id: Uuid,
     new: NewAssignment,
 ) -> Result<Vec<Uuid>, CoreError> {
+    assign_in_session(db, clock, actor, counselor_id, couple_id, new, None).await
+}
+
+/// [`assign`], remembering the session it was given in (the session note lists it).
+pub async fn assign_in_session(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    couple_id: Uuid,
+    new: NewAssignment,
+    session_id: Option<Uuid>,
+) -> Result<Vec<Uuid>, CoreError> {
     let couple = couples::get(db, counselor_id, couple_id).await?;
+    if let Some(session) = session_id {
+        let belongs = crate::entities::counseling_session::Entity::find_by_id(session)
+            .filter(crate::entities::counseling_session::Column::CoupleId.eq(couple_id))
+            .one(db)
+            .await?
+            .is_some();
+        if !belongs {
+            return Err(CoreError::NotFound);
+        }
+    }
     library::get(db, counselor_id, new.exercise_id)
         .await
         .map_err(|e| match e {
@@ -125,6 +148,8 @@ pub async fn assign(
             recurrence_until: Set(new.recurrence.map(|(_, u)| u)),
             created_by: Set(Some(counselor_id)),
             cancelled_at: Set(None),
+            session_id: Set(session_id),
+
             created_at: Set(now),
             updated_at: Set(now),
         }

@@ -2,3 +2,4 @@
 //! change that causes them, with a dedupe key so the same message is never queued twice.
 
 pub mod outbox;
+pub mod session_reminders;

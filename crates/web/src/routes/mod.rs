@@ -12,6 +12,8 @@ pub mod homework;
 pub mod library;
 pub mod login;
 pub mod outbox;
+pub mod reminders;
+pub mod sessions;
 pub mod settings;
 pub mod stages;
 
@@ -79,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         .merge(outbox::routes())
         .merge(assignments::routes())
         .merge(homework::routes())
+        .merge(sessions::routes())
+        .merge(reminders::routes())
         .merge(api)
         .fallback(fallback::not_found)
         .with_state(state)

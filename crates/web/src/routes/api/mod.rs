@@ -8,6 +8,7 @@ pub mod json;
 pub mod links;
 pub mod outbox;
 pub mod progress;
+pub mod sessions;
 
 use std::sync::OnceLock;
 
@@ -35,6 +36,7 @@ use crate::app::AppState;
         (name = "stages", description = "The six recovery stages: markers, completion, the gate, reopening"),
         (name = "exercises", description = "The exercise library: the built-ins and your own exercises"),
         (name = "homework", description = "Assignments to partners, their responses, review"),
+        (name = "sessions", description = "Sessions, their signed notes and addenda, and the PDF documents"),
         (name = "email", description = "Outgoing messages and their states"),
         (name = "links", description = "Partners' personal homework links: send, rotate, revoke (the link itself goes only by email)")
     )
@@ -66,6 +68,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assignments::routes())
         .merge(links::routes())
         .merge(outbox::routes())
+        .merge(sessions::routes())
 }
 
 /// The OpenAPI 3.1 document, built once.

@@ -1,0 +1,304 @@
+//! A session's note: one per session, drafted and saved as often as the counselor likes,
+//! then signed (after the counselor confirms who they are), which records the signer, the time
+//! and the content hash and locks it. After that only addenda can be added.
+//!
+//! Locking is enforced by the database write itself: every draft save and the signature are
+//! conditional updates on `status = 'draft'` (and the version the editor started from), so a
+//! save racing a signature, or two signatures racing each other, cannot both win.
+
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::notes::{AddendumText, NoteContent};
+use super::store;
+use crate::audit::{self, Action, Actor, Record};
+use crate::clock::Clock;
+use crate::db::begin_write;
+use crate::entities::{counselor, note, note_addendum};
+use crate::error::CoreError;
+use crate::practice::passwords;
+
+pub const DRAFT: &str = "draft";
+pub const SIGNED: &str = "signed";
+
+const LOCKED: &str = "This note is signed and locked. Add an addendum instead.";
+const STALE: &str = "This note was changed elsewhere since you opened it. Reload the page to see \
+                     the latest draft; your text is shown here so you can copy it.";
+
+/// A note with its words and addenda (oldest first).
+#[derive(Debug, Clone)]
+pub struct NoteRecord {
+    pub note: note::Model,
+    pub content: NoteContent,
+    pub addenda: Vec<note_addendum::Model>,
+}
+
+impl NoteRecord {
+    pub fn is_signed(&self) -> bool {
+        self.note.status == SIGNED
+    }
+}
+
+/// The note of a session, if one was started. The caller has checked the session.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+) -> Result<Option<NoteRecord>, CoreError> {
+    let Some(note) = note::Entity::find()
+        .filter(note::Column::SessionId.eq(session_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let content = NoteContent::from_body(&note.body)?;
+    let addenda = note_addendum::Entity::find()
+        .filter(note_addendum::Column::NoteId.eq(note.id))
+        .order_by_asc(note_addendum::Column::SignedAt)
+        .all(db)
+        .await?;
+    Ok(Some(NoteRecord {
+        note,
+        content,
+        addenda,
+    }))
+}
+
+/// Notes of several sessions at once (the couple page lists them), by session id.
+pub async fn statuses(
+    db: &impl ConnectionTrait,
+    session_ids: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, String>, CoreError> {
+    if session_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(note::Entity::find()
+        .filter(note::Column::SessionId.is_in(session_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.session_id, n.status))
+        .collect())
+}
+
+/// Save the draft. `expected_version` is the version the editor started from (`None` from the
+/// API when the client does not send one: the latest draft is replaced). A signed note is
+/// refused with a conflict; so is a stale version.
+pub async fn save_draft(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    session_id: Uuid,
+    content: &NoteContent,
+    expected_version: Option<i32>,
+) -> Result<note::Model, CoreError> {
+    let now = clock.now();
+    let tx = begin_write(db).await?;
+    store::get(&tx, counselor_id, session_id).await?;
+    let existing = note::Entity::find()
+        .filter(note::Column::SessionId.eq(session_id))
+        .one(&tx)
+        .await?;
+    let saved = match existing {
+        None => {
+            if expected_version.is_some_and(|v| v != 0) {
+                return Err(CoreError::Conflict(STALE.into()));
+            }
+            note::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                session_id: Set(session_id),
+                format: Set(content.format().key().to_owned()),
+                body: Set(content.to_body()),
+                status: Set(DRAFT.to_owned()),
+                signed_by: Set(None),
+                signed_at: Set(None),
+                content_hash: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&tx)
+            .await?
+        }
+        Some(current) => {
+            if current.status == SIGNED {
+                return Err(CoreError::Conflict(LOCKED.into()));
+            }
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(CoreError::Conflict(STALE.into()));
+            }
+            let result = note::Entity::update_many()
+                .col_expr(note::Column::Format, Expr::value(content.format().key()))
+                .col_expr(note::Column::Body, Expr::value(content.to_body()))
+                .col_expr(note::Column::Version, Expr::value(current.version + 1))
+                .col_expr(note::Column::UpdatedAt, Expr::value(now))
+                .filter(note::Column::Id.eq(current.id))
+                .filter(note::Column::Status.eq(DRAFT))
+                .filter(note::Column::Version.eq(current.version))
+                .exec(&tx)
+                .await?;
+            if result.rows_affected != 1 {
+                return Err(CoreError::Conflict(STALE.into()));
+            }
+            note::Entity::find_by_id(current.id)
+                .one(&tx)
+                .await?
+                .ok_or(CoreError::NotFound)?
+        }
+    };
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::NoteSaved,
+        Some(Record::session(session_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Proof that the counselor confirmed who they are just now: only [`confirm_signer`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub struct Confirmed {
+    counselor_id: Uuid,
+}
+
+/// Check the counselor's password again before a signature.
+pub async fn confirm_signer(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    password: &str,
+) -> Result<Confirmed, CoreError> {
+    let found = counselor::Entity::find_by_id(counselor_id)
+        .one(db)
+        .await?
+        .filter(|c| c.active)
+        .ok_or(CoreError::NotFound)?;
+    let (candidate, hash) = (password.to_owned(), found.password_hash);
+    let matches = tokio::task::spawn_blocking(move || passwords::verify(&candidate, &hash))
+        .await
+        .map_err(|e| CoreError::Internal(format!("password check failed: {e}")))?;
+    if matches {
+        Ok(Confirmed { counselor_id })
+    } else {
+        Err(CoreError::invalid(
+            "password",
+            "does not match your password; the note was not signed",
+        ))
+    }
+}
+
+/// Sign and lock the note of one of the counselor's sessions.
+pub async fn sign(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    confirmed: Confirmed,
+    session_id: Uuid,
+    expected_version: Option<i32>,
+) -> Result<NoteRecord, CoreError> {
+    let now = clock.now();
+    let tx = begin_write(db).await?;
+    store::get(&tx, confirmed.counselor_id, session_id).await?;
+    let Some(current) = get(&tx, session_id).await? else {
+        return Err(CoreError::invalid(
+            "note",
+            "write the note before signing it",
+        ));
+    };
+    if current.is_signed() {
+        return Err(CoreError::Conflict("This note is already signed.".into()));
+    }
+    if expected_version.is_some_and(|v| v != current.note.version) {
+        return Err(CoreError::Conflict(STALE.into()));
+    }
+    if current.content.is_blank() {
+        return Err(CoreError::invalid(
+            "note",
+            "write at least one section before signing",
+        ));
+    }
+    let hash = current.content.content_hash(session_id);
+    let result = note::Entity::update_many()
+        .col_expr(note::Column::Status, Expr::value(SIGNED))
+        .col_expr(
+            note::Column::SignedBy,
+            Expr::value(Some(confirmed.counselor_id)),
+        )
+        .col_expr(note::Column::SignedAt, Expr::value(Some(now)))
+        .col_expr(note::Column::ContentHash, Expr::value(Some(hash)))
+        .col_expr(
+            note::Column::Version,
+            Expr::col(note::Column::Version).add(1),
+        )
+        .col_expr(note::Column::UpdatedAt, Expr::value(now))
+        .filter(note::Column::Id.eq(current.note.id))
+        .filter(note::Column::Status.eq(DRAFT))
+        .filter(note::Column::Version.eq(current.note.version))
+        .exec(&tx)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(CoreError::Conflict("This note is already signed.".into()));
+    }
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::NoteSigned,
+        Some(Record::session(session_id)),
+    )
+    .await?;
+    let signed = get(&tx, session_id).await?.ok_or(CoreError::NotFound)?;
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// Append a dated, signed addendum to a signed note.
+pub async fn add_addendum(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    session_id: Uuid,
+    text: &AddendumText,
+) -> Result<note_addendum::Model, CoreError> {
+    let now = clock.now();
+    let tx = begin_write(db).await?;
+    store::get(&tx, counselor_id, session_id).await?;
+    let note = note::Entity::find()
+        .filter(note::Column::SessionId.eq(session_id))
+        .one(&tx)
+        .await?
+        .filter(|n| n.status == SIGNED)
+        .ok_or_else(|| {
+            CoreError::Conflict(
+                "Addenda are for signed notes. While the note is a draft, edit it instead.".into(),
+            )
+        })?;
+    let addendum = note_addendum::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        note_id: Set(note.id),
+        body: Set(text.as_str().to_owned()),
+        signed_by: Set(counselor_id),
+        signed_at: Set(now),
+        content_hash: Set(text.content_hash(note.id, now)),
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::AddendumAdded,
+        Some(Record::session(session_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(addendum)
+}

@@ -1,0 +1,287 @@
+//! Scheduling sessions and recording what happened. Every function takes the acting
+//! counselor's id and only finds that counselor's sessions: anyone else's is "not found".
+//! Each change is audited and brings the session's reminders in step in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::{Attendance, NewSession, may_record};
+use crate::audit::{self, Action, Actor, Record};
+use crate::clock::Clock;
+use crate::couples::store as couples;
+use crate::db::begin_write;
+use crate::domain::TimeZone;
+use crate::entities::{counseling_session, couple};
+use crate::error::CoreError;
+use crate::homework::assignments::local_to_utc;
+use crate::reminders::session_reminders;
+
+pub type Session = counseling_session::Model;
+
+/// A session with the couple it belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub session: Session,
+    pub couple: couple::Model,
+}
+
+/// One of the counselor's sessions (404 for anyone else's).
+pub async fn get(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    session_id: Uuid,
+) -> Result<SessionRecord, CoreError> {
+    let session = counseling_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let couple = couple::Entity::find_by_id(session.couple_id)
+        .filter(couple::Column::CounselorId.eq(counselor_id))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    Ok(SessionRecord { session, couple })
+}
+
+/// Every session of a couple, newest first. The caller has checked the couple.
+pub async fn for_couple(
+    db: &impl ConnectionTrait,
+    couple_id: Uuid,
+) -> Result<Vec<Session>, CoreError> {
+    Ok(counseling_session::Entity::find()
+        .filter(counseling_session::Column::CoupleId.eq(couple_id))
+        .order_by_desc(counseling_session::Column::StartsAt)
+        .all(db)
+        .await?)
+}
+
+/// Sessions of a couple that started within `[from, to)`, oldest first.
+pub async fn for_couple_between(
+    db: &impl ConnectionTrait,
+    couple_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Session>, CoreError> {
+    Ok(counseling_session::Entity::find()
+        .filter(counseling_session::Column::CoupleId.eq(couple_id))
+        .filter(counseling_session::Column::StartsAt.gte(from))
+        .filter(counseling_session::Column::StartsAt.lt(to))
+        .order_by_asc(counseling_session::Column::StartsAt)
+        .all(db)
+        .await?)
+}
+
+fn caseload_sessions(counselor_id: Uuid) -> sea_orm::Select<counseling_session::Entity> {
+    counseling_session::Entity::find().filter(
+        counseling_session::Column::CoupleId.in_subquery(
+            Query::select()
+                .column(couple::Column::Id)
+                .from(couple::Entity)
+                .and_where(couple::Column::CounselorId.eq(counselor_id))
+                .to_owned(),
+        ),
+    )
+}
+
+/// The counselor's sessions on their local calendar day containing `now` (cancelled ones too:
+/// the day plan shows them struck out), earliest first, with each couple's label.
+pub async fn today(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    zone: TimeZone,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Session, String)>, CoreError> {
+    let day = now.with_timezone(&zone.tz()).date_naive();
+    let start = local_to_utc(zone, day.and_time(NaiveTime::MIN));
+    let end = local_to_utc(zone, (day + Duration::days(1)).and_time(NaiveTime::MIN));
+    let sessions = caseload_sessions(counselor_id)
+        .filter(counseling_session::Column::StartsAt.gte(start))
+        .filter(counseling_session::Column::StartsAt.lt(end))
+        .order_by_asc(counseling_session::Column::StartsAt)
+        .all(db)
+        .await?;
+    let labels = labels(db, sessions.iter().map(|s| s.couple_id)).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| {
+            let label = labels.get(&s.couple_id).cloned().unwrap_or_default();
+            (s, label)
+        })
+        .collect())
+}
+
+async fn labels(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>, CoreError> {
+    let ids: Vec<Uuid> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(couple::Entity::find()
+        .filter(couple::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.label))
+        .collect())
+}
+
+/// Each couple's next scheduled session from `now` on (one query for the whole caseload).
+pub async fn next_by_couple(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, DateTime<Utc>>, CoreError> {
+    let upcoming = caseload_sessions(counselor_id)
+        .filter(counseling_session::Column::StartsAt.gte(now))
+        .filter(counseling_session::Column::Attendance.is_null())
+        .order_by_asc(counseling_session::Column::StartsAt)
+        .all(db)
+        .await?;
+    let mut next = HashMap::new();
+    for s in upcoming {
+        next.entry(s.couple_id).or_insert(s.starts_at);
+    }
+    Ok(next)
+}
+
+/// Book a session for one of the counselor's couples.
+pub async fn schedule(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    couple_id: Uuid,
+    new: NewSession,
+) -> Result<Session, CoreError> {
+    couples::get(db, counselor_id, couple_id).await?;
+    let now = clock.now();
+    let tx = begin_write(db).await?;
+    let session = counseling_session::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        couple_id: Set(couple_id),
+        starts_at: Set(new.starts_at),
+        duration_minutes: Set(new.duration_minutes),
+        location_kind: Set(new.location.kind().to_owned()),
+        location_detail: Set(new.location.detail().map(str::to_owned)),
+        attendance: Set(None),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    session_reminders::sync(&tx, clock, &session).await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::SessionScheduled,
+        Some(Record::session(session.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Move a session that has not happened yet (a recorded one keeps its time).
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    session_id: Uuid,
+    new: NewSession,
+) -> Result<Session, CoreError> {
+    let tx = begin_write(db).await?;
+    let found = get(&tx, counselor_id, session_id).await?;
+    if let Some(a) = found.session.attendance.as_deref() {
+        let label = Attendance::from_key(a).map_or("recorded", |a| a.label());
+        return Err(CoreError::Conflict(format!(
+            "This session is already marked {}; schedule a new session instead.",
+            label.to_lowercase()
+        )));
+    }
+    let mut active = found.session.into_active_model();
+    active.starts_at = Set(new.starts_at);
+    active.duration_minutes = Set(new.duration_minutes);
+    active.location_kind = Set(new.location.kind().to_owned());
+    active.location_detail = Set(new.location.detail().map(str::to_owned));
+    active.updated_at = Set(clock.now());
+    let session = active.update(&tx).await?;
+    session_reminders::sync(&tx, clock, &session).await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::SessionRescheduled,
+        Some(Record::session(session.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Record attendance: attended, cancelled or no-show. Attended and no-show wait for the start;
+/// a cancelled session stays cancelled; attendance can be corrected between attended and
+/// no-show.
+pub async fn record_attendance(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &Actor,
+    counselor_id: Uuid,
+    session_id: Uuid,
+    attendance: Attendance,
+) -> Result<Session, CoreError> {
+    let now = clock.now();
+    let tx = begin_write(db).await?;
+    let found = get(&tx, counselor_id, session_id).await?;
+    let current = found
+        .session
+        .attendance
+        .as_deref()
+        .and_then(Attendance::from_key);
+    if current == Some(Attendance::Cancelled) {
+        return Err(CoreError::Conflict(
+            "This session was cancelled; schedule a new session instead.".into(),
+        ));
+    }
+    if current.is_some() && attendance == Attendance::Cancelled {
+        return Err(CoreError::Conflict(
+            "Attendance is already recorded for this session, so it cannot be cancelled.".into(),
+        ));
+    }
+    if !may_record(attendance, found.session.starts_at, now) {
+        return Err(CoreError::invalid(
+            "attendance",
+            "can be recorded once the session has started",
+        ));
+    }
+    let mut active = found.session.into_active_model();
+    active.attendance = Set(Some(attendance.key().to_owned()));
+    if attendance == Attendance::Cancelled {
+        active.cancelled_at = Set(Some(now));
+    }
+    active.updated_at = Set(now);
+    let session = active.update(&tx).await?;
+    session_reminders::sync(&tx, clock, &session).await?;
+    audit::record_with_detail(
+        &tx,
+        clock,
+        actor,
+        Action::SessionAttendance,
+        Some(Record::session(session.id)),
+        Some(attendance.key()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(session)
+}
