@@ -10,6 +10,7 @@
 pub mod input;
 pub mod note_store;
 pub mod notes;
+pub mod report_data;
 pub mod store;
 
 use chrono::{DateTime, Duration, Utc};

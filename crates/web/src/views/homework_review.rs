@@ -12,7 +12,7 @@ use kintsugi_core::couples::store::CoupleRecord;
 use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{partner, response};
 use kintsugi_core::homework::assignments::{AssignmentDetail, is_overdue};
-use kintsugi_core::homework::checkins::ScaleSeries;
+use kintsugi_core::homework::checkins::{CheckinPoint, ScaleSeries};
 use kintsugi_core::homework::library::Exercise;
 use kintsugi_core::homework::prompts::{Answer, PromptKind};
 use kintsugi_core::homework::responses::decode;
@@ -423,14 +423,7 @@ pub fn chart(series: &ScaleSeries, record: &CoupleRecord, tz: TimeZone) -> LineC
         let points: Vec<(NaiveDate, f64)> = series
             .values_of(role)
             .iter()
-            // A check-in is dated when it was done, or on its due date when it was done late
-            // (catching up on missed weeks does not pile every rating onto one day).
-            .map(|p| {
-                (
-                    p.at.min(p.due_at).with_timezone(&tz.tz()).date_naive(),
-                    f64::from(p.value),
-                )
-            })
+            .map(|p| (checkin_day(p, tz), f64::from(p.value)))
             .collect();
         if points.is_empty() {
             continue;
@@ -449,6 +442,33 @@ pub fn chart(series: &ScaleSeries, record: &CoupleRecord, tz: TimeZone) -> LineC
         chart.flag = Some(TRUST_FLAG.into());
     }
     chart
+}
+
+/// The day a check-in is charted on: when it was done, or its due date when it was done late
+/// (catching up on missed weeks does not pile every rating onto one day).
+fn checkin_day(p: &CheckinPoint, tz: TimeZone) -> NaiveDate {
+    p.at.min(p.due_at).with_timezone(&tz.tz()).date_naive()
+}
+
+/// The chart of one prompt over the days `from` to `to` (the progress report's period), with
+/// the divergence flag as it stood at the end of the period; `None` when nothing was rated then.
+pub fn chart_between(
+    series: &ScaleSeries,
+    record: &CoupleRecord,
+    tz: TimeZone,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<LineChart> {
+    let mut within = series.clone();
+    within
+        .points
+        .retain(|p| (from..=to).contains(&checkin_day(p, tz)));
+    if within.points.is_empty() {
+        return None;
+    }
+    let mut c = chart(&within, record, tz);
+    c.x_range = Some((from, to));
+    Some(c)
 }
 
 pub fn chart_views(series: &[ScaleSeries], record: &CoupleRecord, tz: TimeZone) -> Vec<ChartView> {

@@ -82,7 +82,7 @@ fn led_by(stage: Stage) -> &'static str {
     }
 }
 
-fn event_text(e: &stage_event::Model) -> String {
+pub fn event_text(e: &stage_event::Model) -> String {
     match e.kind {
         StageEventKind::Started => format!("Stage {} started", e.stage.number()),
         StageEventKind::Completed => format!("Stage {} confirmed complete", e.stage.number()),
@@ -211,13 +211,43 @@ pub fn timeline_model(
         .unwrap_or(today)
         .min(today);
     let end = today.max(start + chrono::Days::new(28));
-    let lanes = Stage::ALL
+    Timeline {
+        start,
+        end,
+        lanes: lanes(history, start, today, current),
+    }
+}
+
+/// The timeline of the days `from` to `to` (the progress report's period): what happened
+/// later is left out, bars begun earlier start at the left edge, and bars still open run to
+/// `to`.
+pub fn timeline_between(
+    history: &StageHistory,
+    from: NaiveDate,
+    to: NaiveDate,
+    current: Option<Stage>,
+) -> Timeline {
+    Timeline {
+        start: from,
+        end: to.max(from + chrono::Days::new(1)),
+        lanes: lanes(history, from, to, current),
+    }
+}
+
+/// One lane per stage from the events up to `until`, keeping only marks and bars from `from` on.
+fn lanes(
+    history: &StageHistory,
+    from: NaiveDate,
+    until: NaiveDate,
+    current: Option<Stage>,
+) -> Vec<Lane> {
+    Stage::ALL
         .iter()
         .map(|&stage| {
             let marks = history
                 .events
                 .iter()
-                .filter(|e| e.stage == stage)
+                .filter(|e| e.stage == stage && e.at.date_naive() <= until)
                 .map(|e| Mark {
                     at: e.at.date_naive(),
                     kind: match e.kind {
@@ -228,15 +258,17 @@ pub fn timeline_model(
                     },
                 })
                 .collect();
-            Lane::from_events(
+            let mut lane = Lane::from_events(
                 format!("{} {}", stage.number(), stage.short_name()),
                 marks,
-                today,
+                until,
                 current == Some(stage),
-            )
+            );
+            lane.marks.retain(|m| m.at >= from);
+            lane.spans.retain(|s| s.to >= from);
+            lane
         })
-        .collect();
-    Timeline { start, end, lanes }
+        .collect()
 }
 
 fn timeline(
