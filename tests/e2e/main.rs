@@ -20,4 +20,5 @@ mod library;
 mod mail;
 mod openapi;
 mod privacy;
+mod sessions_pages;
 mod stages;

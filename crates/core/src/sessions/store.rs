@@ -134,13 +134,18 @@ async fn labels(
         .collect())
 }
 
-/// Each couple's next scheduled session from `now` on (one query for the whole caseload).
+/// The next scheduled session from `now` on of each of these couples (one query for a page of
+/// the caseload). The caller passes only its own couples' ids.
 pub async fn next_by_couple(
     db: &impl ConnectionTrait,
-    counselor_id: Uuid,
+    couple_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, DateTime<Utc>>, CoreError> {
-    let upcoming = caseload_sessions(counselor_id)
+    if couple_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let upcoming = counseling_session::Entity::find()
+        .filter(counseling_session::Column::CoupleId.is_in(couple_ids.iter().copied()))
         .filter(counseling_session::Column::StartsAt.gte(now))
         .filter(counseling_session::Column::Attendance.is_null())
         .order_by_asc(counseling_session::Column::StartsAt)

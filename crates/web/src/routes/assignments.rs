@@ -55,7 +55,7 @@ const MAX_DAYS_AHEAD: i64 = 730;
 
 /// The defaults of the assign form: due in a week at 20:00, as the exercise is written, read
 /// by the counselor only, once.
-fn default_assign(now: DateTime<Utc>, tz: TimeZone) -> AssignFormValues {
+pub(crate) fn default_assign(now: DateTime<Utc>, tz: TimeZone) -> AssignFormValues {
     let in_a_week = (now + chrono::Duration::days(7)).with_timezone(&tz.tz());
     AssignFormValues {
         assignees: "exercise".into(),
@@ -165,7 +165,7 @@ fn parse_due(
     Some(local)
 }
 
-fn parse_assignment(
+pub(crate) fn parse_assignment(
     form: &AssignFormValues,
     exercises: &[Exercise],
     tz: TimeZone,

@@ -17,6 +17,9 @@ use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
 use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView};
+use crate::views::sessions::{CoupleSessions, SessionRow};
+use kintsugi_core::sessions;
+
 use crate::views::homework_review::AssignFormValues;
 use crate::views::stages::KeptReason;
 use crate::views::{Chrome, Errors, format_date, time_zone_names};
@@ -245,6 +248,7 @@ pub async fn couple_page(
         crate::views::stages::tracker(&history, today, &feedback.kept_reason, feedback.focus);
     let homework =
         super::assignments::couple_homework(state, signed, &record, feedback.assign).await?;
+    let sessions = couple_sessions(state, signed, &record).await?;
     let c = &record.couple;
     let status_actions = match c.status {
         CoupleStatus::Active => vec![("paused", "Pause"), ("closed", "Close")],
@@ -277,6 +281,36 @@ pub async fn couple_page(
         notice: feedback.notice,
         alert: feedback.alert,
         homework,
+        sessions,
+    })
+}
+
+/// The sessions panel: upcoming sessions first (soonest first), then the past (newest first).
+async fn couple_sessions(
+    state: &AppState,
+    signed: &Signed,
+    record: &CoupleRecord,
+) -> Result<CoupleSessions, AppError> {
+    let tz = signed.counselor.timezone;
+    let now = state.clock().now();
+    let all = sessions::store::for_couple(&state.db, record.couple.id).await?;
+    let notes =
+        sessions::note_store::statuses(&state.db, all.iter().map(|s| s.id).collect()).await?;
+    let rows: Vec<SessionRow> = all
+        .iter()
+        .map(|s| {
+            let note = notes.get(&s.id).map(String::as_str);
+            SessionRow::new(s, &record.couple.label, note, tz, now)
+        })
+        .collect();
+    let (mut upcoming, past): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.upcoming);
+    upcoming.reverse();
+    let today = now.with_timezone(&tz.tz()).date_naive();
+    Ok(CoupleSessions {
+        upcoming,
+        past,
+        report_from: record.couple.intake_date.min(today).to_string(),
+        report_to: today.to_string(),
     })
 }
 

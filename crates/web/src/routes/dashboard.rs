@@ -12,7 +12,9 @@ use crate::auth::Signed;
 use crate::error::AppError;
 use crate::request::ClientIp;
 use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip};
+use crate::views::sessions::SessionRow;
 use crate::views::{Chrome, format_date};
+use kintsugi_core::sessions;
 
 /// Query parameters as sent; unknown values fall back to defaults instead of failing.
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +104,16 @@ pub async fn show(
     let homework = assignments::caseload_counts(&state.db, signed.counselor.id, now).await?;
     let ids: Vec<uuid::Uuid> = page.items.iter().map(|row| row.id).collect();
     let to_review = assignments::to_review_by_couple(&state.db, signed.counselor.id, &ids).await?;
+    let tz = signed.counselor.timezone;
+    let next_sessions = sessions::store::next_by_couple(&state.db, &ids, now).await?;
+    let today = sessions::store::today(&state.db, signed.counselor.id, tz, now).await?;
+    let notes =
+        sessions::note_store::statuses(&state.db, today.iter().map(|(s, _)| s.id).collect())
+            .await?;
+    let today_sessions = today
+        .iter()
+        .map(|(s, label)| SessionRow::new(s, label, notes.get(&s.id).map(String::as_str), tz, now))
+        .collect();
     let rows = page
         .items
         .iter()
@@ -114,6 +126,11 @@ pub async fn show(
             stage_number: row.current_stage.map(|s| s.number()).unwrap_or(0),
             stage_name: row.current_stage.map(|s| s.name()).unwrap_or(""),
             intake: format_date(row.intake_date),
+            next_session: next_sessions.get(&row.id).map(|t| {
+                t.with_timezone(&tz.tz())
+                    .format("%a %-d %b, %H:%M")
+                    .to_string()
+            }),
         })
         .collect();
     Ok(DashboardPage {
@@ -127,6 +144,7 @@ pub async fn show(
         .await?,
 
         rows,
+        today_sessions,
         search: query.search.clone().unwrap_or_default(),
         stage_chips,
         stage_key: query.stage.map(|s| s.key()).unwrap_or(""),

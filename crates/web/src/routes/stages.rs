@@ -93,6 +93,32 @@ async fn act(
     .map(|_| ())
 }
 
+/// The `marker.<key>` ratings of a form that differ from the couple's current ones (the inner
+/// error is an unknown marker or rating, for the form to explain).
+pub async fn changed_ratings(
+    state: &AppState,
+    couple: &kintsugi_core::entities::couple::Model,
+    form: &HashMap<String, String>,
+) -> Result<Result<Vec<(Marker, Rating)>, CoreError>, AppError> {
+    let mut ratings = Vec::new();
+    for (field, value) in form {
+        let Some(key) = field.strip_prefix("marker.") else {
+            continue;
+        };
+        let (Some(marker), Some(rating)) = (Marker::from_key(key), Rating::from_key(value)) else {
+            return Ok(Err(CoreError::invalid(
+                "ratings",
+                "name a marker or rating that does not exist; reload the page and try again",
+            )));
+        };
+        ratings.push((marker, rating));
+    }
+    ratings.sort_by_key(|(m, _)| *m);
+    let progress = store::load(&state.db, couple).await?;
+    ratings.retain(|(m, r)| progress.rating(*m) != *r);
+    Ok(Ok(ratings))
+}
+
 /// `marker.<key>` fields with a rating each; only ratings that differ from the current ones
 /// are recorded, so the history shows changes.
 pub async fn rate(
@@ -104,23 +130,11 @@ pub async fn rate(
     let id = parse_id(&couple_id)?;
     let record = kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
     let stage = form.get("stage").and_then(|s| Stage::from_key(s));
-    let mut ratings = Vec::new();
-    for (field, value) in &form {
-        let Some(key) = field.strip_prefix("marker.") else {
-            continue;
-        };
-        let (Some(marker), Some(rating)) = (Marker::from_key(key), Rating::from_key(value)) else {
-            let error = CoreError::invalid(
-                "ratings",
-                "name a marker or rating that does not exist; reload the page and try again",
-            );
-            return refused(&state, &signed, id, stage, None, error).await;
-        };
-        ratings.push((marker, rating));
-    }
-    ratings.sort_by_key(|(m, _)| *m);
-    let progress = store::load(&state.db, &record.couple).await?;
-    ratings.retain(|(m, r)| progress.rating(*m) != *r);
+    let ratings = match changed_ratings(&state, &record.couple, &form).await? {
+        Ok(ratings) => ratings,
+        Err(error) => return refused(&state, &signed, id, stage, None, error).await,
+    };
+
     let focus = stage
         .or_else(|| ratings.first().map(|(m, _)| m.stage()))
         .unwrap_or(Stage::Admission);

@@ -68,4 +68,6 @@ pub struct CouplePage {
     /// Why the last action was refused, in words.
     pub alert: Option<String>,
     pub homework: super::homework_review::CoupleHomework,
+    pub sessions: super::sessions::CoupleSessions,
 }
+

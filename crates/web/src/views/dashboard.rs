@@ -14,6 +14,8 @@ pub struct CaseloadRowView {
     pub intake: String,
     /// Submissions of this couple waiting for review.
     pub to_review: u64,
+    /// When the next scheduled session starts, in the counselor's zone.
+    pub next_session: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct DashboardPage {
     /// Emails that could not be sent after every retry.
     pub failed_emails: u64,
     pub rows: Vec<CaseloadRowView>,
+    /// The counselor's sessions today, earliest first.
+    pub today_sessions: Vec<super::sessions::SessionRow>,
 
     pub search: String,
     pub statuses: Vec<Choice>,

@@ -9,6 +9,7 @@ pub mod homework_review;
 pub mod library;
 pub mod login;
 pub mod outbox;
+pub mod sessions;
 
 pub mod settings;
 pub mod stages;
