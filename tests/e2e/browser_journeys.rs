@@ -806,3 +806,167 @@ async fn assign_and_review(base: String, couple_path: String, chrome: Arc<Chrome
     );
     chrome.screenshot("review").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counselor_holds_a_session_and_signs_the_note() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let counselor = app
+        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let token = app.api_token(counselor.id).await;
+    let created: serde_json::Value = app
+        .api(&token)
+        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let couple_path = format!("/couples/{}", created["id"].as_str().expect("id"));
+    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
+    let outcome = tokio::spawn(hold_a_session(
+        app.base.clone(),
+        couple_path,
+        chrome.clone(),
+    ))
+    .await;
+    if let Ok(chrome) = Arc::try_unwrap(chrome) {
+        chrome.close().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn hold_a_session(base: String, couple_path: String, chrome: Arc<Chrome>) {
+    let c = &chrome.client;
+    let url = |path: &str| format!("{base}{path}");
+    c.goto(&url("/login")).await.expect("open /login");
+    wait_for(c, "#email").await;
+    fill(c, "email", "daniel@practice.example").await;
+    fill(c, "password", PASSWORD).await;
+    click_button(c, "Sign in").await;
+    wait_for(c, "form.filters").await;
+
+    // Schedule from the couple page: a session that began earlier today.
+    c.goto(&url(&couple_path)).await.expect("couple page");
+    wait_for(c, "#sessions").await;
+    c.find(Locator::LinkText("Schedule a session"))
+        .await
+        .expect("schedule link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(c, "#duration_minutes").await;
+    assert_eq!(heading(c).await, "Schedule a session");
+    let today: String = c
+        .execute("return document.getElementById('date').value", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(!today.is_empty(), "the date starts filled in");
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().expect("tz");
+    let today = chrono::Utc::now()
+        .with_timezone(&berlin)
+        .date_naive()
+        .to_string();
+    set_date(c, "date", &today).await;
+    set_date(c, "time", "00:05").await;
+    fill(c, "duration_minutes", "60").await;
+    fill(c, "location_detail", "Room 3").await;
+    click_button(c, "Schedule").await;
+    wait_for(c, "#session-state").await;
+    assert!(heading(c).await.starts_with("Session ·"));
+    assert!(text(c, ".notice").await.contains("Session scheduled"));
+    click_button(c, "Attended").await;
+    wait_for(c, ".notice").await;
+    assert_eq!(text(c, "#session-state").await, "Attended");
+
+    // Write the note; the draft saves by itself.
+    field(c, "note-data")
+        .await
+        .send_keys(
+            "Both arrived together. Zoë described the week in her own words; Renée listened.",
+        )
+        .await
+        .expect("type");
+    field(c, "note-assessment")
+        .await
+        .send_keys("Less defensiveness than last week.")
+        .await
+        .expect("type");
+    field(c, "note-plan")
+        .await
+        .send_keys("Nightly check-in; next session in a week.")
+        .await
+        .expect("type");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(
+            "//p[@id='autosave-status' and normalize-space()='Draft saved.']",
+        ))
+        .await
+        .expect("the draft autosaves");
+    chrome.screenshot("session-note-draft").await;
+
+    // Sign with the password: the note locks and shows its hash.
+    fill(c, "sign-password", PASSWORD).await;
+    click_button(c, "Sign and lock the note").await;
+    wait_for(c, "#signature").await;
+    assert!(text(c, ".notice").await.contains("signed and locked"));
+    assert_eq!(text(c, "#content-hash").await.len(), 64);
+    assert!(text(c, "#note").await.contains("Zoë described the week"));
+    assert_eq!(
+        count(c, "textarea[name=data]").await,
+        0,
+        "no editor after signing"
+    );
+
+    // An addendum is appended below, dated and signed.
+    fill(
+        c,
+        "addendum-text",
+        "Renée phoned the next day: the check-in went well.",
+    )
+    .await;
+    click_button(c, "Add addendum").await;
+    wait_for(c, ".addendum").await;
+    assert!(
+        text(c, ".addendum")
+            .await
+            .contains("Renée phoned the next day")
+    );
+    c.execute("document.getElementById('note').scrollIntoView()", vec![])
+        .await
+        .expect("scroll");
+    chrome.screenshot("session-note-signed").await;
+
+    // The PDF link answers with a PDF.
+    let pdf = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('note-pdf').href)
+               .then(r => done(r.status + ' ' + r.headers.get('content-type')))
+               .catch(e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("fetch pdf");
+    assert_eq!(pdf, json!("200 application/pdf"));
+
+    // The dashboard lists today's session; the couple page lists it with its signed note.
+    c.goto(&url("/")).await.expect("dashboard");
+    wait_for(c, "#today").await;
+    assert!(text(c, "#today").await.contains(LABEL));
+    chrome.screenshot("dashboard-today").await;
+    c.goto(&url(&couple_path)).await.expect("couple page");
+    wait_for(c, "#sessions").await;
+    assert!(text(c, "#sessions").await.contains("Note signed"));
+    c.execute(
+        "document.getElementById('sessions').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    chrome.screenshot("couple-sessions").await;
+}

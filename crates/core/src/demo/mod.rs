@@ -3,6 +3,7 @@
 //! history here (homework, sessions, notes).
 
 mod homework;
+mod sessions;
 
 use chrono::Duration;
 use sea_orm::DatabaseConnection;
@@ -171,8 +172,8 @@ pub async fn load(db: &DatabaseConnection, clock: &dyn Clock) -> Result<DemoSumm
             },
         )
         .await?;
-        for demo in caseload {
-            load_couple(db, clock, counselor.id, counselor.timezone, demo).await?;
+        for (index, demo) in caseload.into_iter().enumerate() {
+            load_couple(db, clock, counselor.id, counselor.timezone, demo, index).await?;
 
             couples += 1;
         }
@@ -190,6 +191,7 @@ async fn load_couple(
     counselor_id: Uuid,
     time_zone: TimeZone,
     demo: DemoCouple,
+    index: usize,
 ) -> Result<(), CoreError> {
     let intake = clock.now() - Duration::weeks(demo.weeks_in_care);
     let partner = |(name, email, tz): (&str, &str, &str)| PartnerInput {
@@ -283,6 +285,17 @@ async fn load_couple(
             now: clock.now(),
             current: record.couple.current_stage,
             trend,
+        }
+        .write()
+        .await?;
+        sessions::SessionStory {
+            db,
+            counselor_id,
+            couple_id: record.couple.id,
+            time_zone,
+            intake,
+            now: clock.now(),
+            index,
         }
         .write()
         .await?;
