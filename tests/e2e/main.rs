@@ -19,6 +19,8 @@ mod homework_counselor;
 mod library;
 mod mail;
 mod openapi;
+mod pdfs;
 mod privacy;
+mod sessions_api;
 mod sessions_pages;
 mod stages;

@@ -49,6 +49,13 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/assignments/{assignment_id}/responses/{response_id}/review",
             &["post"][..],
         ),
+        ("/api/v1/couples/{couple_id}/sessions", &["get", "post"][..]),
+        ("/api/v1/sessions/{session_id}", &["get", "patch"][..]),
+        ("/api/v1/sessions/{session_id}/note", &["put"][..]),
+        ("/api/v1/sessions/{session_id}/note/sign", &["post"][..]),
+        ("/api/v1/sessions/{session_id}/note/addenda", &["post"][..]),
+        ("/api/v1/sessions/{session_id}/note.pdf", &["get"][..]),
+        ("/api/v1/couples/{couple_id}/report.pdf", &["get"][..]),
     ] {
         let entry = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
         for m in methods {
@@ -66,7 +73,8 @@ async fn the_openapi_document_lists_every_api_route() {
                     .replace("{role}", "hurt")
                     .replace("{exercise_id}", "00000000-0000-0000-0000-000000000000")
                     .replace("{assignment_id}", "00000000-0000-0000-0000-000000000000")
-                    .replace("{response_id}", "00000000-0000-0000-0000-000000000000"),
+                    .replace("{response_id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{session_id}", "00000000-0000-0000-0000-000000000000"),
             );
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let r = client.request(m, url).send().await.expect("request");
@@ -80,7 +88,14 @@ async fn the_openapi_document_lists_every_api_route() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    for tag in ["couples", "stages", "exercises", "homework", "links"] {
+    for tag in [
+        "couples",
+        "stages",
+        "exercises",
+        "homework",
+        "links",
+        "sessions",
+    ] {
         assert!(tags.contains(&tag), "tag {tag} missing: {tags:?}");
     }
 }

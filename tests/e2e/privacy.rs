@@ -395,6 +395,9 @@ async fn admin_pages_are_not_found_for_counselors(app: TestApp) {
     );
 }
 
+/// A session id nobody has (the session routes answer 401 before they look).
+const NIL: &str = "00000000-0000-0000-0000-000000000000";
+
 /// Every API route, with a body where it takes one.
 fn api_routes(couple_id: &str) -> Vec<(Method, String, Option<Value>)> {
     let one = format!("/api/v1/couples/{couple_id}");
@@ -407,6 +410,42 @@ fn api_routes(couple_id: &str) -> Vec<(Method, String, Option<Value>)> {
         ),
         (Method::GET, one.clone(), None),
         (Method::PATCH, one, Some(json!({"label": "Sneaky"}))),
+        (
+            Method::GET,
+            format!("/api/v1/couples/{couple_id}/sessions"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/couples/{couple_id}/sessions"),
+            Some(json!({"starts_at": "2026-12-01T10:00:00Z", "duration_minutes": 50})),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/couples/{couple_id}/report.pdf"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/sessions/{NIL}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/sessions/{NIL}"),
+            Some(json!({"attendance": "cancelled"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/sessions/{NIL}/note/sign"),
+            Some(json!({"password": PASSWORD})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/sessions/{NIL}/note/addenda"),
+            Some(json!({"text": "Sneaky"})),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/sessions/{NIL}/note.pdf"),
+            None,
+        ),
     ]
 }
 

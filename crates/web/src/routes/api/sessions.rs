@@ -1,10 +1,863 @@
-//! Sessions and notes through the API: schedule and list a couple's sessions, save the draft
-//! note, sign it, add addenda, and download the note and progress-report PDFs.
+//! Sessions and notes through the API: schedule and list a couple's sessions, reschedule one
+//! or record its attendance, save the draft note, sign it, add addenda, and download the note
+//! and progress-report PDFs.
+//!
+//! A signed note is locked: saving or signing it again is a 409, and the lock is the database
+//! write itself (see `kintsugi_core::sessions::note_store`), so racing requests cannot both win.
 
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::couples::store as couples;
+use kintsugi_core::entities::{counselor, note_addendum};
+use kintsugi_core::sessions::input::StartInput;
+use kintsugi_core::sessions::note_store::{self, NoteRecord};
+use kintsugi_core::sessions::notes::{AddendumText, NoteContent};
+use kintsugi_core::sessions::store::{self as sessions, Session};
+use kintsugi_core::sessions::{Attendance, Location, SessionInput, SessionState, ends_at};
+use kintsugi_core::{CoreError, FieldErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::exercises::query_map;
+use super::json::ApiJson;
 use crate::app::AppState;
+use crate::auth::ApiCounselor;
+use crate::documents::{self, Pdf};
+use crate::error::{ApiError, AppError};
+use crate::request::{ClientIp, parse_id};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list, schedule))
+        .routes(routes!(read, update))
+        .routes(routes!(save_note))
+        .routes(routes!(sign_note))
+        .routes(routes!(add_addendum))
+        .routes(routes!(note_pdf))
+        .routes(routes!(report_pdf))
+}
+
+const DEFAULT_PER_PAGE: usize = 50;
+const MAX_PER_PAGE: usize = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Wire types.
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionJson {
+    pub id: String,
+    pub couple_id: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    /// `office` or `video`.
+    pub location: &'static str,
+    /// The room or address of an office session, the https link of a video session.
+    pub location_detail: Option<String>,
+    /// `scheduled`, `attended`, `cancelled` or `no_show`.
+    pub state: &'static str,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// `draft` or `signed`; null while no note was started.
+    pub note_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddendumJson {
+    pub id: String,
+    pub text: String,
+    /// The counselor who wrote and signed it.
+    pub signed_by: String,
+    pub signed_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the addendum, bound to its note and time.
+    pub content_hash: String,
+}
+
+/// A note: its format and one field per section of that format (DAP: `data`, `assessment`,
+/// `plan`; SOAP: `subjective`, `objective`, `assessment`, `plan`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteJson {
+    pub id: String,
+    pub session_id: String,
+    /// `DAP` or `SOAP`.
+    pub format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subjective: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
+    pub assessment: String,
+    pub plan: String,
+    /// `draft` or `signed`. A signed note is locked; only addenda can follow.
+    pub status: String,
+    /// Send it back with a save or a signature to refuse it if the note changed in between.
+    pub version: i32,
+    pub signed_by: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// SHA-256 (hex) of the note as signed; printed on the PDF.
+    pub content_hash: Option<String>,
+    /// Oldest first.
+    pub addenda: Vec<AddendumJson>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDetailJson {
+    #[serde(flatten)]
+    pub session: SessionJson,
+    /// Null while no note was started.
+    pub note: Option<NoteJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// Newest first.
+    pub items: Vec<SessionJson>,
+    /// The URL of the next page, or null on the last page.
+    pub next: Option<String>,
+    pub total: u64,
+}
+
+/// A PDF file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfFile(#[allow(dead_code)] Vec<u8>);
+
+fn session_json(s: &Session, note_status: Option<String>) -> SessionJson {
+    let location = Location::from_columns(&s.location_kind, s.location_detail.as_deref());
+    SessionJson {
+        id: s.id.to_string(),
+        couple_id: s.couple_id.to_string(),
+        starts_at: s.starts_at,
+        ends_at: ends_at(s.starts_at, s.duration_minutes),
+        duration_minutes: s.duration_minutes,
+        location: location.kind(),
+        location_detail: location.detail().map(str::to_owned),
+        state: SessionState::of(s.attendance.as_deref()).key(),
+        cancelled_at: s.cancelled_at,
+        note_status,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+fn addendum_json(a: &note_addendum::Model) -> AddendumJson {
+    AddendumJson {
+        id: a.id.to_string(),
+        text: a.body.clone(),
+        signed_by: a.signed_by.to_string(),
+        signed_at: a.signed_at,
+        content_hash: a.content_hash.clone(),
+    }
+}
+
+fn note_json(r: &NoteRecord) -> NoteJson {
+    let c = &r.content;
+    let section = |key: &str| {
+        c.sections()
+            .any(|(k, _, _)| k == key)
+            .then(|| c.text(key).to_owned())
+    };
+    let n = &r.note;
+    NoteJson {
+        id: n.id.to_string(),
+        session_id: n.session_id.to_string(),
+        format: c.format().key(),
+        data: section("data"),
+        subjective: section("subjective"),
+        objective: section("objective"),
+        assessment: c.text("assessment").to_owned(),
+        plan: c.text("plan").to_owned(),
+        status: n.status.clone(),
+        version: n.version,
+        signed_by: n.signed_by.map(|id| id.to_string()),
+        signed_at: n.signed_at,
+        content_hash: n.content_hash.clone(),
+        addenda: r.addenda.iter().map(addendum_json).collect(),
+        created_at: n.created_at,
+        updated_at: n.updated_at,
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.add(field, message);
+    AppError::Invalid(errors)
+}
+
+fn actor(counselor: &counselor::Model, ip: ClientIp) -> Actor {
+    Actor::counselor(counselor.id, ip.to_audit())
+}
+
+/// The session, checked to be one of the counselor's (404 otherwise).
+async fn own_session(
+    state: &AppState,
+    counselor: &counselor::Model,
+    raw_id: &str,
+) -> Result<Session, AppError> {
+    let id = parse_id(raw_id)?;
+    Ok(sessions::get(&state.db, counselor.id, id).await?.session)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A couple's sessions.
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// 1-based page number.
+    page: Option<u64>,
+    /// 1 to 100, default 50.
+    per_page: Option<u64>,
+}
+
+fn page_params(raw: &HashMap<String, String>) -> Result<(usize, usize), AppError> {
+    let mut errors = FieldErrors::new();
+    let mut number = |key: &str, max: usize, default: usize| {
+        raw.get(key)
+            .and_then(|v| {
+                errors.check(
+                    key,
+                    v.parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=max).contains(n))
+                        .ok_or(format!("must be a whole number from 1 to {max}")),
+                )
+            })
+            .unwrap_or(default)
+    };
+    let page = number("page", 1_000_000, 1);
+    let per_page = number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE);
+    let mut unknown: Vec<&String> = raw
+        .keys()
+        .filter(|k| !["page", "per_page"].contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    for key in unknown {
+        errors.add(key.clone(), "is not a known parameter");
+    }
+    if errors.is_empty() {
+        Ok((page, per_page))
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// A couple's sessions, newest first, each with the state of its note.
+#[utoipa::path(
+    get,
+    path = "/api/v1/couples/{couple_id}/sessions",
+    tag = "sessions",
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ListParams),
+    responses(
+        (status = 200, description = "One page of the couple's sessions", body = SessionList),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SessionList>, ApiError> {
+    let id = parse_id(&couple_id)?;
+    couples::get(&state.db, counselor.id, id)
+        .await
+        .map_err(AppError::from)?;
+    let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
+    let all = sessions::for_couple(&state.db, id)
+        .await
+        .map_err(AppError::from)?;
+    let total = all.len();
+    let start = (page - 1).saturating_mul(per_page).min(total);
+    let end = start.saturating_add(per_page).min(total);
+    let shown = &all[start..end];
+    let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect())
+        .await
+        .map_err(AppError::from)?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        Action::SessionsViewed,
+        Some(Record::couple(id)),
+    )
+    .await
+    .map_err(AppError::from)?;
+    let next = (end < total).then(|| {
+        format!(
+            "/api/v1/couples/{id}/sessions?page={}&per_page={per_page}",
+            page + 1
+        )
+    });
+    Ok(Json(SessionList {
+        items: shown
+            .iter()
+            .map(|s| session_json(s, statuses.get(&s.id).cloned()))
+            .collect(),
+        next,
+        total: total as u64,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSessionBody {
+    /// RFC 3339 (`2026-05-01T17:30:00+02:00`); up to a year back (to record a past session) and
+    /// two years ahead.
+    pub starts_at: String,
+    /// 10 to 480.
+    pub duration_minutes: i64,
+    /// `office` (default) or `video`.
+    pub location: Option<String>,
+    /// For an office session, an optional room or address; for a video session, its https link.
+    pub location_detail: Option<String>,
+}
+
+/// Schedule a session for one of your couples.
+#[utoipa::path(
+    post,
+    path = "/api/v1/couples/{couple_id}/sessions",
+    tag = "sessions",
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id")),
+    request_body = NewSessionBody,
+    responses(
+        (status = 201, description = "The session scheduled", body = SessionJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn schedule(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    ApiJson(body): ApiJson<NewSessionBody>,
+) -> Result<(StatusCode, Json<SessionJson>), ApiError> {
+    let id = parse_id(&couple_id)?;
+    couples::get(&state.db, counselor.id, id)
+        .await
+        .map_err(AppError::from)?;
+    let new = SessionInput {
+        start: StartInput::Instant(body.starts_at),
+        duration_minutes: body.duration_minutes.to_string(),
+        location: body.location.unwrap_or_default(),
+        location_detail: body.location_detail.unwrap_or_default(),
+    }
+    .parse(state.clock().now())
+    .map_err(AppError::from)?;
+    let session = sessions::schedule(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        counselor.id,
+        id,
+        new,
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok((StatusCode::CREATED, Json(session_json(&session, None))))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One session.
+
+/// One session with its note and the note's addenda.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{session_id}",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    responses(
+        (status = 200, description = "The session with its note", body = SessionDetailJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+) -> Result<Json<SessionDetailJson>, ApiError> {
+    let session = own_session(&state, &counselor, &session_id).await?;
+    let note = note_store::get(&state.db, session.id)
+        .await
+        .map_err(AppError::from)?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        Action::NoteViewed,
+        Some(Record::session(session.id)),
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok(Json(SessionDetailJson {
+        session: session_json(&session, note.as_ref().map(|n| n.note.status.clone())),
+        note: note.as_ref().map(note_json),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    /// A new start (RFC 3339). Only a session without recorded attendance moves.
+    pub starts_at: Option<String>,
+    pub duration_minutes: Option<i64>,
+    /// `office` or `video`.
+    pub location: Option<String>,
+    pub location_detail: Option<String>,
+    /// `attended`, `cancelled` or `no_show`; sent alone. Attended and no-show once the session
+    /// has begun; a cancelled session stays cancelled.
+    pub attendance: Option<String>,
+}
+
+/// Reschedule a session (new time, length or place), or record its attendance.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sessions/{session_id}",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    request_body = SessionPatch,
+    responses(
+        (status = 200, description = "The changed session", body = SessionJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Attendance is recorded or the session was cancelled", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+    ApiJson(patch): ApiJson<SessionPatch>,
+) -> Result<Json<SessionJson>, ApiError> {
+    let current = own_session(&state, &counselor, &session_id).await?;
+    let actor = actor(&counselor, ip);
+    let moves = patch.starts_at.is_some()
+        || patch.duration_minutes.is_some()
+        || patch.location.is_some()
+        || patch.location_detail.is_some();
+    let changed = match (patch.attendance, moves) {
+        (Some(_), true) => {
+            return Err(invalid(
+                "attendance",
+                "send attendance alone, or the new time and place without it",
+            )
+            .into());
+        }
+        (None, false) => {
+            return Err(invalid(
+                "body",
+                "send attendance, or at least one of starts_at, duration_minutes, location, location_detail",
+            )
+            .into());
+        }
+        (Some(raw), false) => {
+            let attendance = Attendance::from_key(raw.trim())
+                .ok_or_else(|| invalid("attendance", "must be attended, cancelled or no_show"))?;
+            sessions::record_attendance(
+                &state.db,
+                state.clock(),
+                &actor,
+                counselor.id,
+                current.id,
+                attendance,
+            )
+            .await
+            .map_err(AppError::from)?
+        }
+        (None, true) => {
+            // What is not sent stays as it was; a new kind of place starts without the old detail.
+            let kind_changes = patch
+                .location
+                .as_deref()
+                .is_some_and(|k| k.trim() != current.location_kind);
+            let detail = match patch.location_detail {
+                Some(d) => d,
+                None if kind_changes => String::new(),
+                None => current.location_detail.clone().unwrap_or_default(),
+            };
+            let new = SessionInput {
+                start: StartInput::Instant(
+                    patch
+                        .starts_at
+                        .unwrap_or_else(|| current.starts_at.to_rfc3339()),
+                ),
+                duration_minutes: patch
+                    .duration_minutes
+                    .map_or(current.duration_minutes.to_string(), |d| d.to_string()),
+                location: patch
+                    .location
+                    .unwrap_or_else(|| current.location_kind.clone()),
+                location_detail: detail,
+            }
+            .parse(state.clock().now())
+            .map_err(AppError::from)?;
+            sessions::reschedule(
+                &state.db,
+                state.clock(),
+                &actor,
+                counselor.id,
+                current.id,
+                new,
+            )
+            .await
+            .map_err(AppError::from)?
+        }
+    };
+    let statuses = note_store::statuses(&state.db, vec![changed.id])
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(session_json(
+        &changed,
+        statuses.get(&changed.id).cloned(),
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The note.
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// `DAP` or `SOAP`.
+    pub format: String,
+    /// DAP only. Each section: up to 40,000 characters; line breaks are kept.
+    pub data: Option<String>,
+    /// SOAP only.
+    pub subjective: Option<String>,
+    /// SOAP only.
+    pub objective: Option<String>,
+    pub assessment: Option<String>,
+    pub plan: Option<String>,
+    /// The note's `version` this edit started from; the save is refused with 409 if the note
+    /// changed since. Leave it out to replace the latest draft.
+    pub version: Option<i32>,
+}
+
+fn note_content(body: &NoteBody) -> Result<NoteContent, AppError> {
+    let field = |key: &str| match key {
+        "data" => body.data.as_deref(),
+        "subjective" => body.subjective.as_deref(),
+        "objective" => body.objective.as_deref(),
+        "assessment" => body.assessment.as_deref(),
+        "plan" => body.plan.as_deref(),
+        _ => None,
+    };
+    Ok(NoteContent::parse(&body.format, field)?)
+}
+
+/// Save the session's draft note (creating it on the first save). A signed note is locked.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sessions/{session_id}/note",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    request_body = NoteBody,
+    responses(
+        (status = 200, description = "The saved draft", body = NoteJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The note is signed, or changed since `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn save_note(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<NoteJson>, ApiError> {
+    let session = own_session(&state, &counselor, &session_id).await?;
+    let content = note_content(&body)?;
+    note_store::save_draft(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        counselor.id,
+        session.id,
+        &content,
+        body.version,
+    )
+    .await
+    .map_err(AppError::from)?;
+    let saved = note_store::get(&state.db, session.id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(note_json(&saved)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    /// Your password, confirming that you are the one signing.
+    pub password: String,
+    /// The note's `version` you read; the signature is refused with 409 if it changed since.
+    pub version: Option<i32>,
+}
+
+/// Sign and lock the note: records you as the signer, the time and the SHA-256 content hash.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/{session_id}/note/sign",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    request_body = SignBody,
+    responses(
+        (status = 200, description = "The signed note", body = NoteJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already signed, or changed since `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong password (`errors` names `password`), or nothing written yet", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sign_note(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+    ApiJson(body): ApiJson<SignBody>,
+) -> Result<Json<NoteJson>, ApiError> {
+    let session = own_session(&state, &counselor, &session_id).await?;
+    // A signed note answers at once, without a password check; the signature itself is still
+    // decided by the conditional write in core.
+    let existing = note_store::get(&state.db, session.id)
+        .await
+        .map_err(AppError::from)?;
+    if existing.as_ref().is_some_and(NoteRecord::is_signed) {
+        return Err(AppError::Conflict("This note is already signed.".into()).into());
+    }
+    let confirmed = note_store::confirm_signer(&state.db, counselor.id, &body.password)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound => AppError::Unauthorized,
+            other => other.into(),
+        })?;
+    let signed = note_store::sign(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        confirmed,
+        session.id,
+        body.version,
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok(Json(note_json(&signed)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddendumBody {
+    /// Up to 20,000 characters.
+    pub text: String,
+}
+
+/// Append a dated, signed addendum to a signed note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/{session_id}/note/addenda",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    request_body = AddendumBody,
+    responses(
+        (status = 201, description = "The addendum", body = AddendumJson),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The note is not signed yet: edit the draft instead", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_addendum(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+    ApiJson(body): ApiJson<AddendumBody>,
+) -> Result<(StatusCode, Json<AddendumJson>), ApiError> {
+    let session = own_session(&state, &counselor, &session_id).await?;
+    let text = AddendumText::parse(&body.text).map_err(AppError::from)?;
+    let addendum = note_store::add_addendum(
+        &state.db,
+        state.clock(),
+        &actor(&counselor, ip),
+        counselor.id,
+        session.id,
+        &text,
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok((StatusCode::CREATED, Json(addendum_json(&addendum))))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents.
+
+/// The session note as a PDF (a draft is marked as such on every page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{session_id}/note.pdf",
+    tag = "sessions",
+    params(("session_id" = String, Path, format = Uuid, description = "The session's id")),
+    responses(
+        (status = 200, description = "The PDF, as an attachment named by the session's date", body = PdfFile, content_type = "application/pdf"),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn note_pdf(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(session_id): Path<String>,
+) -> Result<Pdf, ApiError> {
+    let id = parse_id(&session_id)?;
+    Ok(documents::note_pdf(&state, &counselor, &actor(&counselor, ip), id).await?)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReportParams {
+    /// First day (`YYYY-MM-DD`, your time zone); default: the couple's intake date.
+    from: Option<String>,
+    /// Last day, included; default: today.
+    to: Option<String>,
+}
+
+fn report_dates(
+    raw: &HashMap<String, String>,
+    intake: NaiveDate,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let mut errors = FieldErrors::new();
+    let mut date = |key: &str| {
+        raw.get(key).and_then(|v| {
+            errors.check(
+                key,
+                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map_err(|_| "must be a date such as 2026-03-31"),
+            )
+        })
+    };
+    let from = date("from");
+    let to = date("to");
+    let mut unknown: Vec<&String> = raw
+        .keys()
+        .filter(|k| !["from", "to"].contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    for key in unknown {
+        errors.add(key.clone(), "is not a known parameter");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| intake.min(to));
+    if from > to {
+        return Err(invalid("from", "must not be after to"));
+    }
+    Ok((from, to))
+}
+
+/// The couple's progress report for a period, as a PDF.
+#[utoipa::path(
+    get,
+    path = "/api/v1/couples/{couple_id}/report.pdf",
+    tag = "sessions",
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ReportParams),
+    responses(
+        (status = 200, description = "The PDF, as an attachment named by the period", body = PdfFile, content_type = "application/pdf"),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A date is invalid, or `from` is after `to`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    ApiCounselor(counselor): ApiCounselor,
+    ip: ClientIp,
+    Path(couple_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Pdf, ApiError> {
+    let id = parse_id(&couple_id)?;
+    let record = couples::get(&state.db, counselor.id, id)
+        .await
+        .map_err(AppError::from)?;
+    let today = state
+        .clock()
+        .now()
+        .with_timezone(&counselor.timezone.tz())
+        .date_naive();
+    let (from, to) = report_dates(
+        &query_map(raw.as_deref())?,
+        record.couple.intake_date,
+        today,
+    )?;
+    Ok(documents::report_pdf(&state, &counselor, &actor(&counselor, ip), id, from, to).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn report_dates_default_to_intake_and_today() {
+        let (intake, today) = (d("2026-01-05"), d("2026-04-01"));
+        assert_eq!(
+            report_dates(&query(&[]), intake, today).expect("ok"),
+            (intake, today)
+        );
+        assert_eq!(
+            report_dates(&query(&[("to", "2025-12-31")]), intake, today).expect("ok"),
+            (d("2025-12-31"), d("2025-12-31")),
+            "an intake after `to` does not make the default period backwards"
+        );
+        for bad in [
+            query(&[("from", "2026-02-30")]),
+            query(&[("from", "yesterday")]),
+            query(&[("from", "2026-03-02"), ("to", "2026-03-01")]),
+            query(&[("until", "2026-03-01")]),
+        ] {
+            assert!(matches!(
+                report_dates(&bad, intake, today),
+                Err(AppError::Invalid(_))
+            ));
+        }
+    }
 }
