@@ -155,14 +155,12 @@ fn assigned_in(homework: &[AssignmentDetail], session_id: Uuid, tz: TimeZone) ->
         if a.series_id.is_some() && lines.iter().any(|(s, _)| *s == a.series_id) {
             continue;
         }
-        let whom = d
-            .responses
-            .iter()
-            .map(|(role, _)| role.label().to_lowercase())
-            .collect::<Vec<_>>()
-            .join(" and ");
+        let whom = match d.responses.as_slice() {
+            [(role, _)] => format!("the {}", role.label().to_lowercase()),
+            _ => "both partners".to_owned(),
+        };
         let mut line = format!(
-            "{} – for the {whom}; due {}",
+            "{} – for {whom}; due {}",
             d.exercise.model.title,
             moment(a.due_at, tz)
         );

@@ -100,11 +100,18 @@ pub(super) async fn document(
     // The ratings as they stood at the end of the period, for each stage begun by then.
     let rated = ratings_at(&ratings, end);
     let complete = complete_at(&history.events, end);
+    let begun = |stage: Stage| {
+        history
+            .events
+            .iter()
+            .any(|e| e.stage == stage && e.kind == StageEventKind::Started && e.at < end)
+    };
     let current_markers = Stage::ALL
         .iter()
         .filter(|stage| {
             Some(**stage) == current
                 || complete.contains(stage)
+                || begun(**stage)
                 || rated.values().any(|r| r.stage == **stage)
         })
         .map(|&stage| {
