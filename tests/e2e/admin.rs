@@ -1,4 +1,5 @@
-//! Practice admins manage counselors: add, deactivate (sessions and tokens end), reactivate.
+//! Practice admins manage counselors (add, deactivate: sessions and tokens end, reactivate)
+//! and the practice settings (name, zone, note format, paper, reminders, waking hours, links).
 
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
@@ -8,7 +9,8 @@ use crate::support::{Browser, PASSWORD, TestApp};
 
 db_tests!(
     admin_adds_a_counselor_who_can_sign_in,
-    deactivation_ends_sessions_and_tokens
+    deactivation_ends_sessions_and_tokens,
+    admin_changes_the_practice_settings,
 );
 
 async fn admin(app: &TestApp) -> Browser {
@@ -97,4 +99,85 @@ async fn deactivation_ends_sessions_and_tokens(app: TestApp) {
         .sign_in("daniel@practice.example", PASSWORD)
         .await;
     assert_eq!(app.api(&token).get("/api/v1/couples").await.status(), 401);
+}
+
+fn practice_fields(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = vec![
+        ("name", "Harbour Counselling".into()),
+        ("timezone", "Europe/London".into()),
+        ("note_format", "SOAP".into()),
+        ("paper_size", "letter".into()),
+        ("reminder_hours_before", "36".into()),
+        ("quiet_hours_start", "9".into()),
+        ("quiet_hours_end", "20".into()),
+        ("link_expiry_days", "60".into()),
+    ];
+    for (k, v) in pairs {
+        if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {
+            f.1 = (*v).to_owned();
+        }
+    }
+    fields
+}
+
+async fn admin_changes_the_practice_settings(app: TestApp) {
+    let b = admin(&app).await;
+    let (status, html) = b.get_html("/admin/practice").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"DAP\" selected"), "DAP by default");
+
+    // Bad values come back with their errors and as typed; nothing is saved.
+    let bad = practice_fields(&[
+        ("timezone", "Mars/Olympus"),
+        ("paper_size", "A3"),
+        ("quiet_hours_start", "22"),
+        ("quiet_hours_end", "6"),
+        ("link_expiry_days", "<script>alert(1)</script>"),
+    ]);
+    let r = b.submit("/admin/practice", "/admin/practice", &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("value=\"Mars/Olympus\""));
+    assert!(html.contains("must be later than the start"));
+    assert!(!html.contains("<script>alert(1)</script>"));
+
+    let r = b
+        .submit("/admin/practice", "/admin/practice", &practice_fields(&[]))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let saved = kintsugi_core::practice::settings::ensure(&app.db, app.clock.as_ref())
+        .await
+        .expect("practice");
+    assert_eq!(saved.name, "Harbour Counselling");
+    assert_eq!(saved.paper_size, "letter");
+    assert_eq!(saved.note_format, "SOAP");
+    assert_eq!(
+        (
+            saved.reminder_hours_before,
+            saved.quiet_hours_start,
+            saved.quiet_hours_end,
+            saved.link_expiry_days
+        ),
+        (36, 9, 20, 60)
+    );
+
+    // A counselor who is not an admin finds no such page.
+    let (_, other) = app.signed_in_counselor("Dan", "dan@practice.example").await;
+    assert_eq!(
+        other.get("/admin/practice").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let csrf = other.csrf("/").await;
+    let r = other
+        .post_with(
+            "/admin/practice",
+            &csrf,
+            &practice_fields(&[("name", "Taken over")]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let still = kintsugi_core::practice::settings::ensure(&app.db, app.clock.as_ref())
+        .await
+        .expect("practice");
+    assert_eq!(still.name, "Harbour Counselling");
 }

@@ -101,6 +101,7 @@ pub enum Action {
     AddendumAdded,
     NotePdfDownloaded,
     ReportPdfDownloaded,
+    PracticeSettingsChanged,
 }
 
 impl Action {
@@ -142,6 +143,7 @@ impl Action {
             Action::AddendumAdded => "addendum_added",
             Action::NotePdfDownloaded => "note_pdf_downloaded",
             Action::ReportPdfDownloaded => "report_pdf_downloaded",
+            Action::PracticeSettingsChanged => "practice_settings_changed",
         }
     }
 }

@@ -48,3 +48,184 @@ pub async fn rename(
     active.timezone = Set(timezone);
     Ok(active.update(db).await?)
 }
+
+/// The practice settings as typed on the admin page.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PracticeInput {
+    pub name: String,
+    pub timezone: String,
+    pub note_format: String,
+    pub paper_size: String,
+    pub reminder_hours_before: String,
+    pub quiet_hours_start: String,
+    pub quiet_hours_end: String,
+    pub link_expiry_days: String,
+}
+
+/// Valid practice settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeSettings {
+    pub name: crate::domain::CoupleLabel,
+    pub timezone: TimeZone,
+    pub note_format: crate::sessions::notes::NoteFormat,
+    /// `a4` or `letter`.
+    pub paper_size: &'static str,
+    pub reminder_hours_before: i32,
+    pub quiet_hours_start: i32,
+    pub quiet_hours_end: i32,
+    pub link_expiry_days: i32,
+}
+
+fn whole(raw: &str, min: i32, max: i32, unit: &str) -> Result<i32, String> {
+    let n: i32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number of {unit}"))?;
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between {min} and {max} {unit}"))
+    }
+}
+
+impl PracticeInput {
+    pub fn from_model(p: &practice::Model) -> Self {
+        Self {
+            name: p.name.clone(),
+            timezone: p.timezone.to_string(),
+            note_format: p.note_format.clone(),
+            paper_size: p.paper_size.clone(),
+            reminder_hours_before: p.reminder_hours_before.to_string(),
+            quiet_hours_start: p.quiet_hours_start.to_string(),
+            quiet_hours_end: p.quiet_hours_end.to_string(),
+            link_expiry_days: p.link_expiry_days.to_string(),
+        }
+    }
+
+    pub fn parse(&self) -> Result<PracticeSettings, CoreError> {
+        let mut errors = crate::error::FieldErrors::new();
+        let name = errors.check("name", crate::domain::CoupleLabel::parse(&self.name));
+        let timezone = errors.check("timezone", TimeZone::parse(&self.timezone));
+        let note_format = errors.check(
+            "note_format",
+            crate::sessions::notes::NoteFormat::from_key(&self.note_format)
+                .ok_or("choose DAP or SOAP"),
+        );
+        let paper_size = errors.check(
+            "paper_size",
+            match self.paper_size.trim() {
+                "a4" => Ok("a4"),
+                "letter" => Ok("letter"),
+                _ => Err("choose A4 or US Letter"),
+            },
+        );
+        let lead = errors.check(
+            "reminder_hours_before",
+            whole(&self.reminder_hours_before, 1, 168, "hours"),
+        );
+        let start = errors.check(
+            "quiet_hours_start",
+            whole(&self.quiet_hours_start, 0, 23, "o'clock"),
+        );
+        let end = errors.check(
+            "quiet_hours_end",
+            whole(&self.quiet_hours_end, 1, 24, "o'clock"),
+        );
+        if let (Some(s), Some(e)) = (start, end)
+            && s >= e
+        {
+            errors.add(
+                "quiet_hours_end",
+                "must be later than the start of the sending window",
+            );
+        }
+        let expiry = errors.check(
+            "link_expiry_days",
+            whole(&self.link_expiry_days, 7, 365, "days"),
+        );
+        errors.into_result(|| {
+            Some(PracticeSettings {
+                name: name?,
+                timezone: timezone?,
+                note_format: note_format?,
+                paper_size: paper_size?,
+                reminder_hours_before: lead?,
+                quiet_hours_start: start?,
+                quiet_hours_end: end?,
+                link_expiry_days: expiry?,
+            })
+        })
+    }
+}
+
+/// Save the practice settings.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    practice: practice::Model,
+    s: PracticeSettings,
+) -> Result<practice::Model, CoreError> {
+    let mut active: practice::ActiveModel = practice.into();
+    active.name = Set(s.name.into_inner());
+    active.timezone = Set(s.timezone);
+    active.note_format = Set(s.note_format.key().to_owned());
+    active.paper_size = Set(s.paper_size.to_owned());
+    active.reminder_hours_before = Set(s.reminder_hours_before);
+    active.quiet_hours_start = Set(s.quiet_hours_start);
+    active.quiet_hours_end = Set(s.quiet_hours_end);
+    active.link_expiry_days = Set(s.link_expiry_days);
+    Ok(active.update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> PracticeInput {
+        PracticeInput {
+            name: "Harbour Counselling".into(),
+            timezone: "Europe/London".into(),
+            note_format: "SOAP".into(),
+            paper_size: "letter".into(),
+            reminder_hours_before: "24".into(),
+            quiet_hours_start: "8".into(),
+            quiet_hours_end: "21".into(),
+            link_expiry_days: "90".into(),
+        }
+    }
+
+    #[test]
+    fn valid_settings_parse() {
+        let s = input().parse().expect("valid");
+        assert_eq!(s.paper_size, "letter");
+        assert_eq!(s.note_format.key(), "SOAP");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = PracticeInput {
+            name: String::new(),
+            timezone: "Mars/Olympus".into(),
+            note_format: "BIRP".into(),
+            paper_size: "A3".into(),
+            reminder_hours_before: "0".into(),
+            quiet_hours_start: "22".into(),
+            quiet_hours_end: "6".into(),
+            link_expiry_days: "forever".into(),
+        };
+        let Err(CoreError::Invalid(e)) = bad.parse() else {
+            panic!("expected errors");
+        };
+        for field in [
+            "name",
+            "timezone",
+            "note_format",
+            "paper_size",
+            "reminder_hours_before",
+            "quiet_hours_end",
+            "link_expiry_days",
+        ] {
+            assert!(e.get(field).is_some(), "{field}");
+        }
+    }
+}

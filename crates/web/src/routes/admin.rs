@@ -1,4 +1,4 @@
-//! Practice administration: counselors (add, deactivate, reactivate).
+//! Practice administration: counselors (add, deactivate, reactivate) and practice settings.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,8 +15,9 @@ use crate::auth::{Admin, Signed};
 use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
-use crate::views::admin::{CounselorRow, CounselorsPage, NewCounselorValues};
+use crate::views::admin::{CounselorRow, CounselorsPage, NewCounselorValues, PracticePage};
 use crate::views::{Chrome, Errors, time_zone_names};
+use kintsugi_core::practice::settings::{self, PracticeInput};
 
 async fn page(
     state: &AppState,
@@ -175,4 +176,75 @@ pub async fn set_active(
     )
     .await?;
     Ok(Redirect::to("/admin/counselors").into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Practice settings: name, time zone, the default note format, paper size, reminders, the
+// waking hours client emails keep to, and how long an unused homework link lives.
+
+fn practice_page(
+    signed: &Signed,
+    values: PracticeInput,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> PracticePage {
+    PracticePage {
+        chrome: Chrome::new(signed, "practice"),
+        values,
+        errors: Errors(errors),
+        notice,
+        time_zones: time_zone_names(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneParams {
+    done: String,
+}
+
+pub async fn practice(
+    State(state): State<AppState>,
+    Admin(signed): Admin,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Result<PracticePage, AppError> {
+    let params: DoneParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let current = settings::ensure(&state.db, state.clock()).await?;
+    let notice = (params.done == "saved").then(|| "Practice settings saved.".to_owned());
+    Ok(practice_page(
+        &signed,
+        PracticeInput::from_model(&current),
+        FieldErrors::new(),
+        notice,
+    ))
+}
+
+pub async fn save_practice(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedForm { signed, form }: SignedForm<PracticeInput>,
+) -> Result<Response, AppError> {
+    if !signed.is_admin() {
+        return Err(AppError::NotFound);
+    }
+    let parsed = match form.parse() {
+        Ok(p) => p,
+        Err(CoreError::Invalid(errors)) => {
+            let page = practice_page(&signed, form, errors, None);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let current = settings::ensure(&state.db, state.clock()).await?;
+    settings::update(&state.db, current, parsed).await?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
+        Action::PracticeSettingsChanged,
+        None,
+    )
+    .await?;
+    Ok(Redirect::to("/admin/practice?done=saved").into_response())
 }

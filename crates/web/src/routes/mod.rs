@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/counselors/{counselor_id}/active",
             post(admin::set_active),
         )
+        .route(
+            "/admin/practice",
+            get(admin::practice).post(admin::save_practice),
+        )
         .route("/settings", get(settings::show))
         .route("/settings/api-tokens", post(settings::create_api_token))
         .route("/healthz", get(health::healthz))

@@ -33,3 +33,13 @@ pub struct CounselorsPage {
     pub notice: Option<String>,
     pub time_zones: Vec<&'static str>,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/practice.html")]
+pub struct PracticePage {
+    pub chrome: Chrome,
+    pub values: kintsugi_core::practice::settings::PracticeInput,
+    pub errors: Errors,
+    pub notice: Option<String>,
+    pub time_zones: Vec<&'static str>,
+}
