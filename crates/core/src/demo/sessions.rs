@@ -180,7 +180,7 @@ impl SessionStory<'_> {
             self.local(7, 16, 0),
             Location::Office(Some("Room 2".into())),
         )];
-        if self.index % 2 == 0 {
+        if self.index.is_multiple_of(2) {
             upcoming.push((
                 self.local(0, 17 + (self.index as u32 % 3), 0),
                 Location::Video("https://video.demo.kintsugi.example/room".into()),

@@ -177,7 +177,6 @@ impl Confirmed {
 }
 
 /// Check the counselor's password again before a signature.
-
 pub async fn confirm_signer(
     db: &impl ConnectionTrait,
     counselor_id: Uuid,
