@@ -7,6 +7,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_couple_current_stage;
 mod m20261129_000003_client_sessions;
 mod m20261129_000004_session_homework;
+mod m20261129_000005_reminders;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_couple_current_stage::Migration),
             Box::new(m20261129_000003_client_sessions::Migration),
             Box::new(m20261129_000004_session_homework::Migration),
+            Box::new(m20261129_000005_reminders::Migration),
         ]
     }
 }

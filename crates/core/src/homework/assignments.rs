@@ -176,6 +176,7 @@ pub async fn assign_in_session(
         }
         ids.push(id);
     }
+    crate::reminders::homework_reminders::assigned(&tx, clock, &ids).await?;
     audit::record(
         &tx,
         clock,
@@ -290,6 +291,8 @@ pub async fn change_due(
     m.due_at = Set(due);
     m.updated_at = Set(clock.now());
     m.update(&tx).await?;
+    crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
+        .await?;
     audit::record(
         &tx,
         clock,
@@ -319,6 +322,8 @@ pub async fn cancel(
     m.cancelled_at = Set(Some(clock.now()));
     m.updated_at = Set(clock.now());
     m.update(&tx).await?;
+    crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
+        .await?;
     audit::record(
         &tx,
         clock,

@@ -280,6 +280,9 @@ pub async fn submit(
         .filter(response::Column::Status.is_in([ResponseStatus::Assigned, ResponseStatus::Draft]))
         .exec(&tx)
         .await?;
+    if res.rows_affected == 1 {
+        crate::reminders::homework_reminders::submitted(&tx, response_id).await?;
+    }
     tx.commit().await?;
     if res.rows_affected == 1 {
         return Ok(Saved::Done);

@@ -1,7 +1,7 @@
 //! The outbox: durable, deduplicated messages waiting to be sent by the mail worker.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,12 +14,105 @@ use crate::error::{CoreError, is_unique_violation};
 pub enum MessageKind {
     /// A partner's personal homework link (sent, or rotated).
     HomeworkLink,
+    /// New homework for a partner, with a fresh link.
+    HomeworkAssigned,
+    /// Homework due soon and not yet submitted (a reminder).
+    HomeworkDueSoon,
+    /// Homework past its due time and not submitted (a reminder, once).
+    HomeworkOverdue,
+    /// A session coming up, with a calendar invitation (a reminder).
+    SessionReminder,
+    /// The counselor's morning summary.
+    CounselorDigest,
 }
 
 impl MessageKind {
+    pub const ALL: [MessageKind; 6] = [
+        MessageKind::HomeworkLink,
+        MessageKind::HomeworkAssigned,
+        MessageKind::HomeworkDueSoon,
+        MessageKind::HomeworkOverdue,
+        MessageKind::SessionReminder,
+        MessageKind::CounselorDigest,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             MessageKind::HomeworkLink => "homework_link",
+            MessageKind::HomeworkAssigned => "homework_assigned",
+            MessageKind::HomeworkDueSoon => "homework_due_soon",
+            MessageKind::HomeworkOverdue => "homework_overdue",
+            MessageKind::SessionReminder => "session_reminder",
+            MessageKind::CounselorDigest => "counselor_digest",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// Words for the counselor's outbox.
+    pub fn label(self) -> &'static str {
+        match self {
+            MessageKind::HomeworkLink => "Homework link",
+            MessageKind::HomeworkAssigned => "New homework",
+            MessageKind::HomeworkDueSoon => "Reminder: homework due soon",
+            MessageKind::HomeworkOverdue => "Reminder: homework overdue",
+            MessageKind::SessionReminder => "Reminder: session",
+            MessageKind::CounselorDigest => "Your daily summary",
+        }
+    }
+
+    /// Sent to a partner: minimum content, waking hours only, an opt-out link.
+    pub fn is_client(self) -> bool {
+        !matches!(self, MessageKind::CounselorDigest)
+    }
+
+    /// A reminder: a partner who opted out does not get it.
+    pub fn is_reminder(self) -> bool {
+        matches!(
+            self,
+            MessageKind::HomeworkDueSoon
+                | MessageKind::HomeworkOverdue
+                | MessageKind::SessionReminder
+        )
+    }
+
+    /// The reminder kinds, for queries.
+    pub fn reminder_keys() -> Vec<&'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(|k| k.is_reminder())
+            .map(|k| k.key())
+            .collect()
+    }
+}
+
+/// The record a message is about, so that it can be found again when that record changes
+/// (a response's reminders when its due date moves, a session's when it is rescheduled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject {
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+impl Subject {
+    pub fn response(id: Uuid) -> Self {
+        Self {
+            kind: "response",
+            id,
+        }
+    }
+    pub fn session(id: Uuid) -> Self {
+        Self {
+            kind: "session",
+            id,
+        }
+    }
+    pub fn counselor(id: Uuid) -> Self {
+        Self {
+            kind: "counselor",
+            id,
         }
     }
 }
@@ -39,24 +132,36 @@ pub struct NewMessage {
 }
 
 /// Queue a message inside the caller's transaction. A second message with the same dedupe key
-/// is a no-op (returns false).
+/// is a no-op (returns false). `INSERT ... ON CONFLICT DO NOTHING`, so that on PostgreSQL the
+/// caller's transaction stays usable after a duplicate.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     message: NewMessage,
 ) -> Result<bool, CoreError> {
-    let inserted = outbox_message::ActiveModel {
+    enqueue_about(db, now, message, None).await
+}
+
+/// [`enqueue`], remembering the record the message is about.
+pub async fn enqueue_about(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    message: NewMessage,
+    subject: Option<Subject>,
+) -> Result<bool, CoreError> {
+    use sea_orm::{EntityTrait, TryInsertResult};
+    let row = outbox_message::ActiveModel {
         id: Set(Uuid::new_v4()),
         kind: Set(message.kind.key().to_owned()),
         recipient: Set(message.recipient),
         counselor_id: Set(message.counselor_id),
         partner_id: Set(message.partner_id),
         couple_id: Set(message.couple_id),
-        subject_kind: Set(None),
-        subject_id: Set(None),
+        subject_kind: Set(subject.map(|s| s.kind.to_owned())),
+        subject_id: Set(subject.map(|s| s.id)),
         payload: Set(message.payload.to_string()),
         scheduled_at: Set(message.scheduled_at),
-        status: Set("pending".to_owned()),
+        status: Set(STATUS_PENDING.to_owned()),
         attempts: Set(0),
         last_error: Set(None),
         dedupe_key: Set(message.dedupe_key),
@@ -64,14 +169,72 @@ pub async fn enqueue(
         message_id: Set(None),
         sent_at: Set(None),
         created_at: Set(now),
-    }
-    .insert(db)
-    .await;
+    };
+    let inserted = outbox_message::Entity::insert(row)
+        .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await;
     match inserted {
-        Ok(_) => Ok(true),
+        Ok(TryInsertResult::Inserted(n)) => Ok(n > 0),
+        Ok(TryInsertResult::Conflicted | TryInsertResult::Empty) => Ok(false),
         Err(e) if is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_SENDING: &str = "sending";
+pub const STATUS_SENT: &str = "sent";
+pub const STATUS_FAILED: &str = "failed";
+
+/// Forget the pending (not yet claimed) messages about a record, of the given kinds: the
+/// record changed and the caller queues what is still wanted. A message a worker is sending at
+/// this moment is left alone (the worker checks the record again before it sends).
+pub async fn withdraw_pending(
+    db: &impl ConnectionTrait,
+    subject: Subject,
+    kinds: &[MessageKind],
+) -> Result<u64, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let res = outbox_message::Entity::delete_many()
+        .filter(outbox_message::Column::SubjectKind.eq(subject.kind))
+        .filter(outbox_message::Column::SubjectId.eq(subject.id))
+        .filter(outbox_message::Column::Kind.is_in(kinds.iter().map(|k| k.key())))
+        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Forget every pending reminder to a partner (they opted out).
+pub async fn withdraw_partner_reminders(
+    db: &impl ConnectionTrait,
+    partner_id: Uuid,
+) -> Result<u64, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let res = outbox_message::Entity::delete_many()
+        .filter(outbox_message::Column::PartnerId.eq(partner_id))
+        .filter(outbox_message::Column::Kind.is_in(MessageKind::reminder_keys()))
+        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Whether a partner has a message of one of these kinds still waiting to go out.
+pub async fn has_pending_for_partner(
+    db: &impl ConnectionTrait,
+    partner_id: Uuid,
+    kinds: &[MessageKind],
+) -> Result<bool, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::PartnerId.eq(partner_id))
+        .filter(outbox_message::Column::Kind.is_in(kinds.iter().map(|k| k.key())))
+        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// How long a worker owns a claimed message before another may take it over (a crashed
@@ -80,48 +243,121 @@ pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Attempts before a message is marked failed and shown to the counselor.
 pub const MAX_ATTEMPTS: i32 = 6;
 
-/// Claim up to `limit` due messages. Each claim is one conditional UPDATE whose row count
-/// says whether this worker won it, so several workers (on several machines, on either
-/// database) never take the same message.
+/// Claim up to `limit` due messages for this worker, for [`LEASE`]: pending ones whose time has
+/// come, and ones whose earlier claim expired (a worker that crashed mid-batch).
+///
+/// - PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` and an UPDATE of exactly those rows in one
+///   transaction, so several workers on several machines take disjoint batches without waiting
+///   for each other.
+/// - SQLite: the same select and update inside a `BEGIN IMMEDIATE` transaction: one worker
+///   claims at a time (SQLite has no row locks, and drops `FOR UPDATE` silently).
+///
+/// Either way the UPDATE repeats the claimable condition, so a row is never claimed twice.
 pub async fn claim_due(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<outbox_message::Model>, CoreError> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
     use sea_orm::{
-        ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+        ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+        TransactionTrait, sea_query::Expr,
     };
-    let claimable = Condition::any()
-        .add(outbox_message::Column::Status.eq("pending"))
-        .add(
-            Condition::all()
-                .add(outbox_message::Column::Status.eq("sending"))
-                .add(outbox_message::Column::ClaimedUntil.lt(now)),
-        );
-    let candidates = outbox_message::Entity::find()
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let tx = if postgres {
+        db.begin().await?
+    } else {
+        crate::db::begin_write(db).await?
+    };
+    let claimable = claimable(now);
+    let mut select = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Id)
         .filter(claimable.clone())
         .filter(outbox_message::Column::ScheduledAt.lte(now))
         .order_by_asc(outbox_message::Column::ScheduledAt)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let mut claimed = Vec::new();
-    for m in candidates {
-        let res = outbox_message::Entity::update_many()
-            .col_expr(outbox_message::Column::Status, Expr::value("sending"))
-            .col_expr(
-                outbox_message::Column::ClaimedUntil,
-                Expr::value(now + LEASE),
-            )
-            .filter(outbox_message::Column::Id.eq(m.id))
-            .filter(claimable.clone())
-            .exec(db)
-            .await?;
-        if res.rows_affected == 1 {
-            claimed.push(m);
-        }
+        .limit(limit);
+    if postgres {
+        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
+    let ids: Vec<Uuid> = select.into_tuple().all(&tx).await?;
+    if ids.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(STATUS_SENDING))
+        .col_expr(
+            outbox_message::Column::ClaimedUntil,
+            Expr::value(now + LEASE),
+        )
+        .filter(outbox_message::Column::Id.is_in(ids.clone()))
+        .filter(claimable)
+        .exec(&tx)
+        .await?;
+    let claimed = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Id.is_in(ids))
+        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .order_by_asc(outbox_message::Column::ScheduledAt)
+        .all(&tx)
+        .await?;
+    tx.commit().await?;
     Ok(claimed)
+}
+
+fn claimable(now: DateTime<Utc>) -> sea_orm::Condition {
+    use sea_orm::{ColumnTrait, Condition};
+    Condition::any()
+        .add(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .add(
+            Condition::all()
+                .add(outbox_message::Column::Status.eq(STATUS_SENDING))
+                .add(outbox_message::Column::ClaimedUntil.lt(now)),
+        )
+}
+
+/// Put a claimed message back to wait until `until` without counting an attempt (outside the
+/// recipient's waking hours).
+pub async fn hold_until(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    until: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(STATUS_PENDING))
+        .col_expr(outbox_message::Column::ScheduledAt, Expr::value(until))
+        .col_expr(
+            outbox_message::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Drop a claimed message that is no longer wanted (its homework was submitted or cancelled,
+/// its session moved or was cancelled, its partner opted out of reminders).
+pub async fn drop_claimed(db: &impl ConnectionTrait, id: Uuid) -> Result<(), CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    outbox_message::Entity::delete_many()
+        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether a dedupe key is already in the outbox (in any state).
+pub async fn exists(db: &impl ConnectionTrait, dedupe_key: &str) -> Result<bool, CoreError> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::DedupeKey.eq(dedupe_key))
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// The message went out: keep its Message-ID, and forget the payload (a link in it must not
@@ -250,10 +486,7 @@ pub async fn retry(
 
 /// Words for a message kind, for the counselor's outbox.
 pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "homework_link" => "Homework link",
-        _ => "Message",
-    }
+    MessageKind::from_key(kind).map_or("Message", MessageKind::label)
 }
 
 #[cfg(test)]
@@ -268,5 +501,20 @@ mod tests {
             retry_delay(3, 10_000) <= chrono::Duration::minutes(12),
             "jitter is bounded"
         );
+    }
+
+    #[test]
+    fn kinds_round_trip_and_only_reminders_are_reminders() {
+        for k in MessageKind::ALL {
+            assert_eq!(MessageKind::from_key(k.key()), Some(k));
+            assert_ne!(kind_label(k.key()), "Message");
+        }
+        assert_eq!(
+            MessageKind::reminder_keys(),
+            ["homework_due_soon", "homework_overdue", "session_reminder"]
+        );
+        assert!(!MessageKind::CounselorDigest.is_client());
+        assert!(MessageKind::HomeworkAssigned.is_client());
+        assert!(!MessageKind::HomeworkAssigned.is_reminder());
     }
 }
