@@ -16,7 +16,13 @@ pub struct Config {
     /// Where people reach this server; links in emails are built from it, never from the
     /// request's Host header.
     pub base_url: String,
+    /// `KINTSUGI_SMTP_URL`; checked at start-up by [`SmtpSettings::from_config`].
     pub smtp_url: Option<SecretString>,
+    /// `KINTSUGI_SMTP_USERNAME` and `KINTSUGI_SMTP_PASSWORD`: credentials kept out of the URL.
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    /// `KINTSUGI_SMTP_TIMEOUT`: seconds for each SMTP command, default 20.
+    pub smtp_timeout: std::time::Duration,
     pub mail_from: String,
     /// Mark cookies `Secure` (and `__Host-` prefixed); on whenever the server is behind HTTPS.
     pub secure_cookies: bool,
@@ -85,17 +91,22 @@ impl Config {
             None => format!("http://{bind}"),
         };
 
-        let smtp_url = match var("KINTSUGI_SMTP_URL") {
-            Some(url) => {
-                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                    return Err(err(
-                        "KINTSUGI_SMTP_URL",
-                        "must start with smtp:// or smtps://",
-                    ));
-                }
-                Some(SecretString::from(url))
-            }
-            None => None,
+        let smtp_url = var("KINTSUGI_SMTP_URL").map(SecretString::from);
+        let smtp_username = var("KINTSUGI_SMTP_USERNAME");
+        let smtp_password = var("KINTSUGI_SMTP_PASSWORD").map(SecretString::from);
+        let smtp_timeout = match var("KINTSUGI_SMTP_TIMEOUT") {
+            None => std::time::Duration::from_secs(20),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| {
+                    err(
+                        "KINTSUGI_SMTP_TIMEOUT",
+                        "must be a whole number of seconds from 1 to 600",
+                    )
+                })?,
         };
 
         let mail_from =
@@ -129,16 +140,22 @@ impl Config {
                 })?,
         };
 
-        Ok(Config {
+        let config = Config {
             database_url,
             bind,
             base_url,
             smtp_url,
+            smtp_username,
+            smtp_password,
+            smtp_timeout,
             mail_from,
             secure_cookies,
             data_key,
             sign_in_attempts,
-        })
+        };
+        // Parsed here so that a bad SMTP setting stops start-up with one line.
+        SmtpSettings::from_config(&config)?;
+        Ok(config)
     }
 
     /// A configuration for tests and tools: the defaults, with this database.
@@ -148,6 +165,174 @@ impl Config {
         config.database_url = database_url.to_owned();
         config
     }
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtps://`: TLS from the first byte (port 465 unless given).
+    Implicit,
+    /// `smtp://`: plain connection upgraded with STARTTLS, which is required: a server that
+    /// does not offer it gets neither credentials nor mail (port 587 unless given).
+    StartTls,
+    /// `smtp://...?tls=none`: no encryption; only for a server on this machine (port 25 unless
+    /// given).
+    None,
+}
+
+/// The SMTP server, from `KINTSUGI_SMTP_URL` and the `KINTSUGI_SMTP_*` variables.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub credentials: Option<(String, SecretString)>,
+    pub timeout: std::time::Duration,
+    /// The name given in EHLO, from the URL path (`smtp://host/client.example`).
+    pub hello_name: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.credentials.as_ref().map(|(u, _)| u))
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl SmtpSettings {
+    /// None when no SMTP server is configured (emails become `.eml` files). Every problem is
+    /// one line naming the variable; the password is never part of it.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, ConfigError> {
+        use secrecy::ExposeSecret;
+        const VAR: &str = "KINTSUGI_SMTP_URL";
+        let Some(raw) = &config.smtp_url else {
+            if config.smtp_username.is_some() || config.smtp_password.is_some() {
+                return Err(err(
+                    "KINTSUGI_SMTP_USERNAME",
+                    "is set but KINTSUGI_SMTP_URL is not; set the server too",
+                ));
+            }
+            return Ok(None);
+        };
+        let url = url::Url::parse(raw.expose_secret()).map_err(|e| {
+            err(
+                VAR,
+                format!("is not a URL ({e}); use smtp://host:587 or smtps://host:465"),
+            )
+        })?;
+        let mut tls = match url.scheme() {
+            "smtps" => SmtpTls::Implicit,
+            "smtp" => SmtpTls::StartTls,
+            _ => return Err(err(VAR, "must start with smtp:// or smtps://")),
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| err(VAR, "names no server; use smtp://host:587"))?
+            .to_owned();
+        for (k, v) in url.query_pairs() {
+            match (k.as_ref(), v.as_ref()) {
+                ("tls", "required") if tls == SmtpTls::StartTls => {}
+                ("tls", "none") if tls == SmtpTls::StartTls => tls = SmtpTls::None,
+                ("tls", other) => {
+                    return Err(err(
+                        VAR,
+                        format!(
+                            "has tls={other}; use smtp:// (STARTTLS required), smtps:// (implicit TLS) or smtp://...?tls=none for a server on this machine"
+                        ),
+                    ));
+                }
+                (other, _) => {
+                    return Err(err(VAR, format!("has an unknown parameter {other}")));
+                }
+            }
+        }
+        if tls == SmtpTls::None && !is_loopback(&host) {
+            return Err(err(
+                VAR,
+                "has tls=none for a server on another machine; mail and passwords would cross the network unencrypted (use smtp:// with STARTTLS or smtps://)",
+            ));
+        }
+        let port = url.port().unwrap_or(match tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls => 587,
+            SmtpTls::None => 25,
+        });
+        let decode = |s: &str| {
+            percent_decode(s).ok_or_else(|| err(VAR, "has credentials that are not valid UTF-8"))
+        };
+        let in_url = if url.username().is_empty() && url.password().is_none() {
+            None
+        } else {
+            Some((
+                decode(url.username())?,
+                SecretString::from(decode(url.password().unwrap_or_default())?),
+            ))
+        };
+        let separate = match (&config.smtp_username, &config.smtp_password) {
+            (None, None) => None,
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            (Some(_), None) => {
+                return Err(err(
+                    "KINTSUGI_SMTP_PASSWORD",
+                    "must be set when KINTSUGI_SMTP_USERNAME is",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "KINTSUGI_SMTP_USERNAME",
+                    "must be set when KINTSUGI_SMTP_PASSWORD is",
+                ));
+            }
+        };
+        let credentials = match (in_url, separate) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "KINTSUGI_SMTP_USERNAME",
+                    "is set and KINTSUGI_SMTP_URL carries credentials too; keep them in one place",
+                ));
+            }
+            (a, b) => a.or(b),
+        };
+        let hello_name = Some(url.path().trim_matches('/').to_owned()).filter(|p| !p.is_empty());
+        Ok(Some(SmtpSettings {
+            host,
+            port,
+            tls,
+            credentials,
+            timeout: config.smtp_timeout,
+            hello_name,
+        }))
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -212,6 +397,115 @@ mod tests {
             let line = e.to_string();
             assert!(line.starts_with("configuration error: KINTSUGI_"), "{line}");
             assert!(!line.contains('\n'));
+        }
+    }
+
+    fn smtp(vars: &[(&str, &str)]) -> Result<Option<SmtpSettings>, ConfigError> {
+        load(vars).and_then(|c| SmtpSettings::from_config(&c))
+    }
+
+    #[test]
+    fn smtp_urls_choose_how_the_connection_is_protected() {
+        use secrecy::ExposeSecret;
+        assert!(smtp(&[]).expect("none").is_none());
+        let s = smtp(&[("KINTSUGI_SMTP_URL", "smtp://mail.example.org")])
+            .expect("ok")
+            .expect("some");
+        assert_eq!((s.tls, s.port), (SmtpTls::StartTls, 587));
+        assert!(s.credentials.is_none());
+        assert_eq!(s.timeout, std::time::Duration::from_secs(20));
+        let s = smtp(&[("KINTSUGI_SMTP_URL", "smtps://u%40x:p%2Fw@mail.example.org")])
+            .expect("ok")
+            .expect("some");
+        assert_eq!((s.tls, s.port), (SmtpTls::Implicit, 465));
+        let (user, pass) = s.credentials.expect("credentials");
+        assert_eq!(user, "u@x");
+        assert_eq!(pass.expose_secret(), "p/w");
+        let s = smtp(&[("KINTSUGI_SMTP_URL", "smtp://127.0.0.1:2525?tls=none")])
+            .expect("ok")
+            .expect("some");
+        assert_eq!((s.tls, s.port), (SmtpTls::None, 2525));
+        let s = smtp(&[
+            (
+                "KINTSUGI_SMTP_URL",
+                "smtp://mail.example.org:2587?tls=required",
+            ),
+            ("KINTSUGI_SMTP_USERNAME", "care"),
+            ("KINTSUGI_SMTP_PASSWORD", "secret words"),
+            ("KINTSUGI_SMTP_TIMEOUT", "5"),
+        ])
+        .expect("ok")
+        .expect("some");
+        assert_eq!((s.tls, s.port), (SmtpTls::StartTls, 2587));
+        assert_eq!(s.credentials.expect("credentials").0, "care");
+        assert_eq!(s.timeout, std::time::Duration::from_secs(5));
+        assert!(
+            !format!(
+                "{:?}",
+                smtp(&[("KINTSUGI_SMTP_URL", "smtps://u:hunter2@h")])
+            )
+            .contains("hunter2")
+        );
+    }
+
+    #[test]
+    fn bad_smtp_settings_are_one_line_naming_the_variable() {
+        for (vars, var) in [
+            (
+                vec![("KINTSUGI_SMTP_URL", "http://mail")],
+                "KINTSUGI_SMTP_URL",
+            ),
+            (vec![("KINTSUGI_SMTP_URL", "smtp://")], "KINTSUGI_SMTP_URL"),
+            (
+                vec![("KINTSUGI_SMTP_URL", "smtp://mail.example.org?tls=none")],
+                "KINTSUGI_SMTP_URL",
+            ),
+            (
+                vec![("KINTSUGI_SMTP_URL", "smtp://mail.example.org?tls=maybe")],
+                "KINTSUGI_SMTP_URL",
+            ),
+            (
+                vec![("KINTSUGI_SMTP_URL", "smtp://mail.example.org?x=1")],
+                "KINTSUGI_SMTP_URL",
+            ),
+            (
+                vec![
+                    ("KINTSUGI_SMTP_URL", "smtp://u:p@mail.example.org"),
+                    ("KINTSUGI_SMTP_USERNAME", "u"),
+                    ("KINTSUGI_SMTP_PASSWORD", "p"),
+                ],
+                "KINTSUGI_SMTP_USERNAME",
+            ),
+            (
+                vec![
+                    ("KINTSUGI_SMTP_URL", "smtp://mail.example.org"),
+                    ("KINTSUGI_SMTP_USERNAME", "u"),
+                ],
+                "KINTSUGI_SMTP_PASSWORD",
+            ),
+            (
+                vec![
+                    ("KINTSUGI_SMTP_USERNAME", "u"),
+                    ("KINTSUGI_SMTP_PASSWORD", "p"),
+                ],
+                "KINTSUGI_SMTP_USERNAME",
+            ),
+            (
+                vec![
+                    ("KINTSUGI_SMTP_URL", "smtp://mail.example.org"),
+                    ("KINTSUGI_SMTP_TIMEOUT", "0"),
+                ],
+                "KINTSUGI_SMTP_TIMEOUT",
+            ),
+        ] {
+            let e = load(&vars).expect_err(var);
+            assert_eq!(e.var, var, "{vars:?}");
+            let line = e.to_string();
+            assert!(
+                !line.contains('\n') && line.starts_with("configuration error: "),
+                "{line}"
+            );
+            assert!(!line.contains("p@"), "{line}");
         }
     }
 

@@ -21,12 +21,13 @@ pub fn build(
     let from = config.mail_from.parse().map_err(|e| {
         anyhow::anyhow!("configuration error: KINTSUGI_MAIL_FROM is not a valid sender: {e}")
     })?;
-    Ok(Worker {
-        db: db.clone(),
+    Ok(Worker::new(
+        db.clone(),
         clock,
-        transport: Arc::new(transport),
+        Arc::new(transport),
         from,
-    })
+        config.base_url.clone(),
+    ))
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! files in `data/outbox/` when no SMTP server is configured), and the worker that sends the
 //! outbox's due messages.
 
+pub mod calendar;
 pub mod messages;
 pub mod transport;
 pub mod worker;

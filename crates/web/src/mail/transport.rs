@@ -1,12 +1,23 @@
 //! Where messages go: an SMTP server from `KINTSUGI_SMTP_URL`, or `.eml` files.
+//!
+//! - `smtps://host[:465]`: implicit TLS.
+//! - `smtp://host[:587]`: STARTTLS, required: a server that does not offer it gets neither the
+//!   credentials nor any mail.
+//! - `smtp://host[:25]?tls=none`: unencrypted, only for a server on this machine.
+//!
+//! Credentials come from the URL (`smtps://user:pass@host`) or from `KINTSUGI_SMTP_USERNAME`
+//! and `KINTSUGI_SMTP_PASSWORD`; every SMTP command times out after `KINTSUGI_SMTP_TIMEOUT`
+//! seconds (default 20). Connections are pooled and reused between messages.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::config::Config;
+use crate::config::{Config, SmtpSettings, SmtpTls};
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -26,20 +37,37 @@ impl std::fmt::Debug for Transport {
 pub const OUTBOX_DIR: &str = "data/outbox";
 
 impl Transport {
-    /// From configuration; a bad SMTP URL is one clear line naming the variable.
+    /// From configuration; a bad SMTP setting is one clear line naming the variable.
     pub fn from_config(config: &Config) -> Result<Self, String> {
-        match &config.smtp_url {
-            Some(url) => {
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
-                    .map_err(|e| {
-                    format!("configuration error: KINTSUGI_SMTP_URL cannot be used: {e}")
-                })?;
-                Ok(Transport::Smtp(
-                    builder.timeout(Some(Duration::from_secs(20))).build(),
-                ))
-            }
+        match SmtpSettings::from_config(config).map_err(|e| e.to_string())? {
+            Some(smtp) => Self::smtp(&smtp),
             None => Ok(Transport::files(PathBuf::from(OUTBOX_DIR))),
         }
+    }
+
+    pub fn smtp(s: &SmtpSettings) -> Result<Self, String> {
+        let tls = |host: &str| {
+            TlsParameters::new(host.to_owned()).map_err(|e| {
+                format!("configuration error: KINTSUGI_SMTP_URL cannot be used for TLS: {e}")
+            })
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str()).port(s.port);
+        builder = match s.tls {
+            SmtpTls::Implicit => builder.tls(Tls::Wrapper(tls(&s.host)?)),
+            SmtpTls::StartTls => builder.tls(Tls::Required(tls(&s.host)?)),
+            SmtpTls::None => builder.tls(Tls::None),
+        };
+        if let Some((user, password)) = &s.credentials {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_owned(),
+            ));
+        }
+        if let Some(name) = &s.hello_name {
+            builder = builder.hello_name(ClientId::Domain(name.clone()));
+        }
+        Ok(Transport::Smtp(builder.timeout(Some(s.timeout)).build()))
     }
 
     pub fn files(dir: PathBuf) -> Self {

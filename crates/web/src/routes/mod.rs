@@ -32,6 +32,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/static/kintsugi.css"),
     ("GET", "/static/autosave.js"),
     ("GET", "/h/{secret}"),
+    ("GET", "/reminders/opt-out/{token}"),
+    ("POST", "/reminders/opt-out/{token}"),
     ("GET", "/api/v1/openapi.json"),
 ];
 

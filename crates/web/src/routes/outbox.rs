@@ -29,6 +29,7 @@ fn when(at: chrono::DateTime<chrono::Utc>, tz: kintsugi_core::domain::TimeZone) 
 
 pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<OutboxPage, AppError> {
     let tz = signed.counselor.timezone;
+    let now = state.clock().now();
     let rows = outbox::for_counselor(&state.db, signed.counselor.id, 200, 0)
         .await?
         .into_iter()
@@ -40,6 +41,9 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Outbo
             status: m.status.clone(),
             sent: m.sent_at.map(|t| when(t, tz)),
             next_try: (m.status == "pending" && m.attempts > 0).then(|| when(m.scheduled_at, tz)),
+            // Reminders and emails held for the recipient's waking hours.
+            goes_out: (m.status == "pending" && m.attempts == 0 && m.scheduled_at > now)
+                .then(|| when(m.scheduled_at, tz)),
             attempts: m.attempts,
             last_error: m.last_error.map(|e| e.chars().take(200).collect()),
             failed: m.status == "failed",

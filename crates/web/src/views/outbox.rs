@@ -12,6 +12,7 @@ pub struct OutboxRow {
     pub status: String,
     pub sent: Option<String>,
     pub next_try: Option<String>,
+    pub goes_out: Option<String>,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub failed: bool,

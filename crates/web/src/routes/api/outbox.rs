@@ -21,10 +21,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxMessageJson {
     pub id: String,
-    /// The kind of message, e.g. `homework_link`.
+    /// The kind of message: `homework_link`, `homework_assigned`, `homework_due_soon`,
+    /// `homework_overdue`, `session_reminder` or `counselor_digest`.
     pub kind: String,
     pub recipient: String,
-    /// `pending`, `sending`, `sent` or `failed`.
+    /// `pending` (waiting for `scheduled_at`), `sending`, `sent` or `failed`.
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,
