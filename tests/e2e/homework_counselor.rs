@@ -826,7 +826,7 @@ async fn pins_can_be_required_and_a_paused_link_is_shown(app: TestApp) {
     let s = setup(&app, "a@practice.example", "Alex & Sam").await;
     let (_, html) = s.b.get_html(&s.page).await;
     assert!(html.contains("<dt>PIN</dt><dd>Not required</dd>"));
-    assert!(html.contains("<dt>Reminders</dt><dd>On</dd>"));
+    assert!(html.contains("<dt>Reminders</dt><dd data-reminders=\"on\">On"));
     let r =
         s.b.submit(
             &s.page,
@@ -1449,6 +1449,7 @@ async fn bad_input_on_every_homework_form_never_fails_the_server(app: TestApp) {
     assert!(!couple.hurt.pin_required);
     assert!(
         outbox_message::Entity::find()
+            .filter(outbox_message::Column::Kind.eq("homework_link"))
             .all(&app.db)
             .await
             .expect("outbox")
@@ -1578,6 +1579,7 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
     assert_eq!(r.status, ResponseStatus::Submitted);
     assert!(
         outbox_message::Entity::find()
+            .filter(outbox_message::Column::Kind.eq("homework_link"))
             .all(&app.db)
             .await
             .expect("outbox")

@@ -20,15 +20,28 @@ db_tests!(
     failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried,
 );
 
+/// A clock at 15:00 UTC tomorrow: inside waking hours for the partners in New York and Warsaw,
+/// and after anything queued now.
+pub fn daytime_clock() -> Arc<FixedClock> {
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    Arc::new(FixedClock::new(
+        tomorrow.and_hms_opt(15, 0, 0).expect("time").and_utc(),
+    ))
+}
+
 fn worker(app: &TestApp, url: &str, clock: Arc<dyn Clock>) -> Worker {
     let mut config = kintsugi_web::Config::for_database(&app.database_url);
     config.smtp_url = Some(url.to_owned().into());
-    Worker {
-        db: app.db.clone(),
+    let mut w = Worker::new(
+        app.db.clone(),
         clock,
-        transport: Arc::new(Transport::from_config(&config).expect("transport")),
-        from: "Kintsugi <care@practice.example>".parse().expect("from"),
-    }
+        Arc::new(Transport::from_config(&config).expect("transport")),
+        "Kintsugi <care@practice.example>".parse().expect("from"),
+        app.base.clone(),
+    );
+    // These tests are about one homework link; the digest has its own tests.
+    w.digests = false;
+    w
 }
 
 async fn queue_link(app: &TestApp) -> String {
@@ -56,7 +69,7 @@ async fn queue_link(app: &TestApp) -> String {
 async fn a_homework_link_arrives_once_with_nothing_clinical_in_it(app: TestApp) {
     let smtp = SmtpServer::start().await;
     queue_link(&app).await;
-    let w = worker(&app, &smtp.url(), app.clock.clone());
+    let w = worker(&app, &smtp.url(), daytime_clock());
     let tally = w.run_once().await.expect("step");
     assert_eq!(tally.sent, 1);
     let mail = smtp.messages();
@@ -98,8 +111,12 @@ async fn a_homework_link_arrives_once_with_nothing_clinical_in_it(app: TestApp) 
 async fn a_server_that_is_down_means_a_retry_not_a_loss(app: TestApp) {
     queue_link(&app).await;
     let port = free_port();
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
-    let w = worker(&app, &format!("smtp://127.0.0.1:{port}"), clock.clone());
+    let clock = daytime_clock();
+    let w = worker(
+        &app,
+        &format!("smtp://127.0.0.1:{port}?tls=none"),
+        clock.clone(),
+    );
     let tally = w.run_once().await.expect("step");
     assert_eq!(tally.retried, 1, "nothing listens yet");
     let rows = outbox_message::Entity::find()
@@ -132,16 +149,17 @@ async fn a_server_that_is_down_means_a_retry_not_a_loss(app: TestApp) {
 async fn failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried(app: TestApp) {
     use reqwest::StatusCode;
     queue_link(&app).await;
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+    let clock = daytime_clock();
     let w = worker(
         &app,
-        &format!("smtp://127.0.0.1:{}", free_port()),
+        &format!("smtp://127.0.0.1:{}?tls=none", free_port()),
         clock.clone(),
     );
     let mut failed = 0;
     for _ in 0..kintsugi_core::reminders::outbox::MAX_ATTEMPTS {
         failed += w.run_once().await.expect("step").failed;
-        clock.advance(chrono::Duration::hours(2));
+        // An hour a step: past every backoff, and still daytime in New York.
+        clock.advance(chrono::Duration::hours(1));
     }
     assert_eq!(failed, 1, "marked failed after the last attempt");
     let b = crate::support::Browser::new(&app);
