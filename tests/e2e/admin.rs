@@ -52,6 +52,55 @@ async fn admin_adds_a_counselor_who_can_sign_in(app: TestApp) {
         .sign_in("renee@practice.example", "another calm passphrase")
         .await;
     assert_eq!(renee.get("/").await.status(), StatusCode::OK);
+
+    // The stored hash is argon2id at OWASP's minimum or above (19 MiB, 2 passes).
+    let stored =
+        kintsugi_core::practice::counselors::find_by_email(&app.db, "renee@practice.example")
+            .await
+            .expect("query")
+            .expect("counselor");
+    assert!(
+        stored
+            .password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        stored.password_hash
+    );
+    assert!(!stored.password_hash.contains("another calm passphrase"));
+
+    // Weak or common passwords are refused with a reason; a long one is kept whole.
+    for weak in ["password123", "qwertyuiop", "11111111"] {
+        let fields = [
+            ("name", "Weak Example".to_owned()),
+            ("email", format!("weak{}@practice.example", weak.len())),
+            ("timezone", "Europe/Berlin".to_owned()),
+            ("password", weak.to_owned()),
+        ];
+        let r = b
+            .submit("/admin/counselors", "/admin/counselors", &fields)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        assert!(r.text().await.expect("html").contains("too easy to guess"));
+    }
+    let long = "seven quiet lanterns drift over the harbour at dusk while gulls sleep";
+    assert!(long.chars().count() > 64);
+    let fields = [
+        ("name", "Long Passphrase".to_owned()),
+        ("email", "long@practice.example".to_owned()),
+        ("timezone", "Europe/Berlin".to_owned()),
+        ("password", long.to_owned()),
+    ];
+    let r = b
+        .submit("/admin/counselors", "/admin/counselors", &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let with_long = Browser::new(&app);
+    with_long.sign_in("long@practice.example", long).await;
+    // No truncation: the first 64 characters alone are not the password.
+    let r = Browser::new(&app)
+        .try_sign_in("long@practice.example", &long[..64])
+        .await;
+    assert_ne!(r.status(), StatusCode::SEE_OTHER);
 }
 
 async fn deactivation_ends_sessions_and_tokens(app: TestApp) {
