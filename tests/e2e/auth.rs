@@ -1,4 +1,5 @@
-//! Counselor sign-in: success, failure, throttling, CSRF, sign-out, sessions in the database.
+//! Counselor sign-in: success, failure, throttling, CSRF, sign-out, sessions in the database,
+//! changing the password and signing out everywhere (both end every session).
 
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
@@ -17,6 +18,8 @@ db_tests!(
     deactivated_counselors_cannot_sign_in,
     cookies_are_http_only_and_same_site,
     a_cookie_from_before_sign_in_does_not_survive_it,
+    changing_the_password_ends_every_session,
+    signing_out_everywhere_ends_every_session,
 );
 
 async fn sign_in_succeeds_and_reaches_the_dashboard(app: TestApp) {
@@ -311,4 +314,122 @@ async fn sign_in_is_throttled_per_account_and_address_postgres() {
     if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok() {
         throttled(Backend::Postgres).await;
     }
+}
+
+async fn changing_the_password_ends_every_session(app: TestApp) {
+    let c = app
+        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let here = Browser::new(&app);
+    here.sign_in("daniel@practice.example", PASSWORD).await;
+    let elsewhere = Browser::new(&app);
+    elsewhere.sign_in("daniel@practice.example", PASSWORD).await;
+    let new = "seven quiet lanterns over the harbour";
+    let change = |current: &str, new: &str, repeat: &str| {
+        vec![
+            ("current", current.to_owned()),
+            ("new", new.to_owned()),
+            ("repeat", repeat.to_owned()),
+        ]
+    };
+    for (fields, field, why) in [
+        (
+            change("not my password", new, new),
+            "current-error",
+            "does not match your password",
+        ),
+        (
+            change(PASSWORD, "password123", "password123"),
+            "new-error",
+            "too easy to guess",
+        ),
+        (
+            change(PASSWORD, new, "seven quiet lanterns"),
+            "repeat-error",
+            "does not match the new password",
+        ),
+    ] {
+        let r = here
+            .submit("/settings", "/settings/password", &fields)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.expect("html");
+        assert!(html.contains(field) && html.contains(why), "{why}: {html}");
+        assert!(
+            !html.contains(new) && !html.contains(PASSWORD),
+            "passwords are never echoed"
+        );
+        assert_eq!(
+            elsewhere.get("/").await.status(),
+            StatusCode::OK,
+            "nothing ended yet"
+        );
+    }
+    let r = here
+        .submit(
+            "/settings",
+            "/settings/password",
+            &change(PASSWORD, new, new),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login");
+    for b in [&here, &elsewhere] {
+        assert_eq!(
+            b.get("/").await.status(),
+            StatusCode::SEE_OTHER,
+            "signed out"
+        );
+    }
+    assert_ne!(
+        Browser::new(&app)
+            .try_sign_in("daniel@practice.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the old password no longer works"
+    );
+    Browser::new(&app)
+        .sign_in("daniel@practice.example", new)
+        .await;
+    let actions: Vec<String> = kintsugi_core::audit::recent(&app.db, 50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.actor_id == Some(c.id))
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "password_changed"));
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "password_change_refused")
+            .count(),
+        3
+    );
+}
+
+async fn signing_out_everywhere_ends_every_session(app: TestApp) {
+    app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+        .await;
+    let browsers = [Browser::new(&app), Browser::new(&app), Browser::new(&app)];
+    for b in &browsers {
+        b.sign_in("daniel@practice.example", PASSWORD).await;
+    }
+    let other = Browser::new(&app);
+    app.counselor("Other", "other@practice.example", Role::Counselor)
+        .await;
+    other.sign_in("other@practice.example", PASSWORD).await;
+    let r = browsers[0]
+        .submit("/settings", "/settings/sign-out-everywhere", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for b in &browsers {
+        assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        other.get("/").await.status(),
+        StatusCode::OK,
+        "only this counselor's sessions end"
+    );
 }

@@ -102,6 +102,9 @@ pub enum Action {
     NotePdfDownloaded,
     ReportPdfDownloaded,
     PracticeSettingsChanged,
+    PasswordChanged,
+    PasswordChangeRefused,
+    SignedOutEverywhere,
 }
 
 impl Action {
@@ -144,6 +147,9 @@ impl Action {
             Action::NotePdfDownloaded => "note_pdf_downloaded",
             Action::ReportPdfDownloaded => "report_pdf_downloaded",
             Action::PracticeSettingsChanged => "practice_settings_changed",
+            Action::PasswordChanged => "password_changed",
+            Action::PasswordChangeRefused => "password_change_refused",
+            Action::SignedOutEverywhere => "signed_out_everywhere",
         }
     }
 }

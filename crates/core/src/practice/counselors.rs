@@ -92,6 +92,26 @@ pub async fn authenticate(
     Ok(found.filter(|c| matches && c.active))
 }
 
+/// True when `candidate` is the password of this active counselor (for confirmations while
+/// signed in: signing a note, changing the password). Hashing runs off the async workers.
+pub async fn password_matches(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    candidate: &str,
+) -> Result<bool, CoreError> {
+    let Some(found) = counselor::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.active)
+    else {
+        return Ok(false);
+    };
+    let (candidate, hash) = (candidate.to_owned(), found.password_hash);
+    tokio::task::spawn_blocking(move || passwords::verify(&candidate, &hash))
+        .await
+        .map_err(|e| CoreError::Internal(format!("password check failed: {e}")))
+}
+
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Counselor>, CoreError> {
     Ok(counselor::Entity::find()
         .order_by_asc(counselor::Column::Name)

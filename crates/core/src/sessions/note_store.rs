@@ -18,9 +18,9 @@ use super::store;
 use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
 use crate::db::begin_write;
-use crate::entities::{counselor, note, note_addendum};
+use crate::entities::{note, note_addendum};
 use crate::error::CoreError;
-use crate::practice::passwords;
+use crate::practice::counselors;
 
 pub const DRAFT: &str = "draft";
 pub const SIGNED: &str = "signed";
@@ -182,16 +182,7 @@ pub async fn confirm_signer(
     counselor_id: Uuid,
     password: &str,
 ) -> Result<Confirmed, CoreError> {
-    let found = counselor::Entity::find_by_id(counselor_id)
-        .one(db)
-        .await?
-        .filter(|c| c.active)
-        .ok_or(CoreError::NotFound)?;
-    let (candidate, hash) = (password.to_owned(), found.password_hash);
-    let matches = tokio::task::spawn_blocking(move || passwords::verify(&candidate, &hash))
-        .await
-        .map_err(|e| CoreError::Internal(format!("password check failed: {e}")))?;
-    if matches {
+    if counselors::password_matches(db, counselor_id, password).await? {
         Ok(Confirmed { counselor_id })
     } else {
         Err(CoreError::invalid(

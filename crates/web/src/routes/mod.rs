@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assignments::routes())
         .merge(homework::routes())
         .merge(sessions::routes())
+        .merge(settings::routes())
         .merge(reminders::routes())
         .merge(api)
         .fallback(fallback::not_found)

@@ -12,4 +12,7 @@ pub struct SettingsPage {
     pub timezone: String,
     /// A token just created: shown this once.
     pub new_token: Option<String>,
+    /// Why the password was not changed, per field (never the passwords themselves).
+    pub password_errors: super::Errors,
+    pub notice: Option<String>,
 }
