@@ -8,6 +8,7 @@ mod m20261129_000002_couple_current_stage;
 mod m20261129_000003_client_sessions;
 mod m20261129_000004_session_homework;
 mod m20261129_000005_reminders;
+mod m20261129_000010_session_idle;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_client_sessions::Migration),
             Box::new(m20261129_000004_session_homework::Migration),
             Box::new(m20261129_000005_reminders::Migration),
+            Box::new(m20261129_000010_session_idle::Migration),
         ]
     }
 }

@@ -160,6 +160,7 @@ fn practice_fields(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)
         ("quiet_hours_start", "9".into()),
         ("quiet_hours_end", "20".into()),
         ("link_expiry_days", "60".into()),
+        ("session_idle_minutes", "15".into()),
     ];
     for (k, v) in pairs {
         if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {

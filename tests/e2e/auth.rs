@@ -22,6 +22,86 @@ db_tests!(
     signing_out_everywhere_ends_every_session,
 );
 
+mod timeouts {
+    use super::*;
+    use chrono::Duration;
+    use kintsugi_core::clock::FixedClock;
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        idle_and_absolute_timeouts_end_sessions_on_the_server(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+            idle_and_absolute_timeouts_end_sessions_on_the_server(Backend::Postgres).await;
+        }
+    }
+
+    /// The server enforces both limits whatever the cookie says; the clock is moved, not
+    /// waited for. The idle limit is the practice's setting (30 minutes until changed).
+    async fn idle_and_absolute_timeouts_end_sessions_on_the_server(backend: Backend) {
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let app = TestApp::spawn_at(backend, clock.clone()).await;
+        app.counselor("Maya", "maya@practice.example", Role::Admin)
+            .await;
+        let b = Browser::new(&app);
+        b.sign_in("maya@practice.example", PASSWORD).await;
+
+        // Idle: 29 minutes of quiet are fine, and activity resets the count.
+        clock.advance(Duration::minutes(29));
+        assert_eq!(b.get("/").await.status(), StatusCode::OK);
+        clock.advance(Duration::minutes(29));
+        assert_eq!(b.get("/").await.status(), StatusCode::OK);
+        clock.advance(Duration::minutes(31));
+        assert_eq!(
+            b.get("/").await.status(),
+            StatusCode::SEE_OTHER,
+            "idle limit"
+        );
+
+        // A shorter idle limit chosen by the practice applies.
+        b.sign_in("maya@practice.example", PASSWORD).await;
+        let mut fields: Vec<(&str, String)> =
+            kintsugi_core::practice::settings::PracticeInput::from_model(
+                &kintsugi_core::practice::settings::ensure(&app.db, app.clock.as_ref())
+                    .await
+                    .expect("practice"),
+            )
+            .into_pairs();
+        for f in fields.iter_mut() {
+            if f.0 == "session_idle_minutes" {
+                f.1 = "10".into();
+            }
+        }
+        let r = b
+            .submit("/admin/practice", "/admin/practice", &fields)
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        clock.advance(Duration::minutes(11));
+        assert_eq!(
+            b.get("/").await.status(),
+            StatusCode::SEE_OTHER,
+            "the practice's limit"
+        );
+
+        // Absolute: busy all day, still out after 12 hours.
+        b.sign_in("maya@practice.example", PASSWORD).await;
+        for _ in 0..(12 * 60 / 8 - 1) {
+            clock.advance(Duration::minutes(8));
+            assert_eq!(b.get("/").await.status(), StatusCode::OK);
+        }
+        clock.advance(Duration::minutes(9));
+        assert_eq!(
+            b.get("/").await.status(),
+            StatusCode::SEE_OTHER,
+            "absolute limit"
+        );
+    }
+}
+
 async fn sign_in_succeeds_and_reaches_the_dashboard(app: TestApp) {
     app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
         .await;

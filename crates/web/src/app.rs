@@ -8,7 +8,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use kintsugi_core::access::browser_sessions::SessionLimits;
 use kintsugi_core::clock::SharedClock;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -31,7 +30,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub throttle: Arc<SignInThrottle>,
-    pub session_limits: SessionLimits,
+    pub session_limits: Arc<crate::auth::limits::SessionLimitsCache>,
 }
 
 impl AppState {
@@ -42,7 +41,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             throttle,
-            session_limits: SessionLimits::default(),
+            session_limits: Arc::default(),
         }
     }
 

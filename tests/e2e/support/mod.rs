@@ -79,11 +79,27 @@ impl TestApp {
         Self::start(backend, url, dir, tweak).await
     }
 
+    /// Start on a clock the test moves (session timeouts, due dates): no sleeps.
+    pub async fn spawn_at(backend: Backend, clock: SharedClock) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        Self::start_with_clock(backend, url, dir, |_| {}, clock).await
+    }
+
     async fn start(
         backend: Backend,
         url: String,
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::start_with_clock(backend, url, dir, tweak, Arc::new(SystemClock)).await
+    }
+
+    async fn start_with_clock(
+        backend: Backend,
+        url: String,
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+        clock: SharedClock,
     ) -> Self {
         let db = kintsugi_core::db::connect(&url).await.expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
@@ -98,7 +114,7 @@ impl TestApp {
         config.base_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
 
-        Self::serve(backend, url, dir, db, config, Arc::new(SystemClock)).await
+        Self::serve(backend, url, dir, db, config, clock).await
     }
 
     async fn serve(

@@ -15,6 +15,8 @@ pub struct Model {
     pub link_expiry_days: i32,
     pub note_format: String,
     pub paper_size: String,
+    /// Minutes a counselor's browser session may sit unused before it ends.
+    pub session_idle_minutes: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -32,6 +32,7 @@ pub async fn ensure(
         link_expiry_days: Set(90),
         note_format: Set("DAP".to_owned()),
         paper_size: Set("a4".to_owned()),
+        session_idle_minutes: Set(30),
         created_at: Set(clock.now()),
     };
     Ok(model.insert(db).await?)
@@ -61,6 +62,7 @@ pub struct PracticeInput {
     pub quiet_hours_start: String,
     pub quiet_hours_end: String,
     pub link_expiry_days: String,
+    pub session_idle_minutes: String,
 }
 
 /// Valid practice settings.
@@ -75,6 +77,7 @@ pub struct PracticeSettings {
     pub quiet_hours_start: i32,
     pub quiet_hours_end: i32,
     pub link_expiry_days: i32,
+    pub session_idle_minutes: i32,
 }
 
 fn whole(raw: &str, min: i32, max: i32, unit: &str) -> Result<i32, String> {
@@ -100,7 +103,23 @@ impl PracticeInput {
             quiet_hours_start: p.quiet_hours_start.to_string(),
             quiet_hours_end: p.quiet_hours_end.to_string(),
             link_expiry_days: p.link_expiry_days.to_string(),
+            session_idle_minutes: p.session_idle_minutes.to_string(),
         }
+    }
+
+    /// The fields as a form posts them.
+    pub fn into_pairs(self) -> Vec<(&'static str, String)> {
+        vec![
+            ("name", self.name),
+            ("timezone", self.timezone),
+            ("note_format", self.note_format),
+            ("paper_size", self.paper_size),
+            ("reminder_hours_before", self.reminder_hours_before),
+            ("quiet_hours_start", self.quiet_hours_start),
+            ("quiet_hours_end", self.quiet_hours_end),
+            ("link_expiry_days", self.link_expiry_days),
+            ("session_idle_minutes", self.session_idle_minutes),
+        ]
     }
 
     pub fn parse(&self) -> Result<PracticeSettings, CoreError> {
@@ -144,6 +163,10 @@ impl PracticeInput {
             "link_expiry_days",
             whole(&self.link_expiry_days, 7, 365, "days"),
         );
+        let idle = errors.check(
+            "session_idle_minutes",
+            whole(&self.session_idle_minutes, 5, 60, "minutes"),
+        );
         errors.into_result(|| {
             Some(PracticeSettings {
                 name: name?,
@@ -154,6 +177,7 @@ impl PracticeInput {
                 quiet_hours_start: start?,
                 quiet_hours_end: end?,
                 link_expiry_days: expiry?,
+                session_idle_minutes: idle?,
             })
         })
     }
@@ -174,6 +198,7 @@ pub async fn update(
     active.quiet_hours_start = Set(s.quiet_hours_start);
     active.quiet_hours_end = Set(s.quiet_hours_end);
     active.link_expiry_days = Set(s.link_expiry_days);
+    active.session_idle_minutes = Set(s.session_idle_minutes);
     Ok(active.update(db).await?)
 }
 
@@ -191,6 +216,7 @@ mod tests {
             quiet_hours_start: "8".into(),
             quiet_hours_end: "21".into(),
             link_expiry_days: "90".into(),
+            session_idle_minutes: "30".into(),
         }
     }
 
@@ -212,6 +238,7 @@ mod tests {
             quiet_hours_start: "22".into(),
             quiet_hours_end: "6".into(),
             link_expiry_days: "forever".into(),
+            session_idle_minutes: "600".into(),
         };
         let Err(CoreError::Invalid(e)) = bad.parse() else {
             panic!("expected errors");
@@ -224,6 +251,7 @@ mod tests {
             "reminder_hours_before",
             "quiet_hours_end",
             "link_expiry_days",
+            "session_idle_minutes",
         ] {
             assert!(e.get(field).is_some(), "{field}");
         }

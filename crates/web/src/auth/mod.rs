@@ -4,6 +4,7 @@
 pub mod bearer;
 pub mod cookies;
 pub mod csrf;
+pub mod limits;
 pub mod origin;
 pub mod session;
 pub mod throttle;

@@ -37,10 +37,13 @@ impl FromRequestParts<AppState> for Signed {
         }
         let name = cookies::names(state.config.secure_cookies).session;
         let secret = cookies::read(&parts.headers, name).ok_or(AppError::Unauthorized)?;
-        let active =
-            browser_sessions::resume(&state.db, state.clock(), state.session_limits, &secret)
-                .await?
-                .ok_or(AppError::Unauthorized)?;
+        let limits = state
+            .session_limits
+            .current(&state.db, state.clock())
+            .await?;
+        let active = browser_sessions::resume(&state.db, state.clock(), limits, &secret)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         let signed = Signed {
             counselor: active.counselor,
             session_id: active.id,

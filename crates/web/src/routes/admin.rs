@@ -238,6 +238,7 @@ pub async fn save_practice(
     };
     let current = settings::ensure(&state.db, state.clock()).await?;
     settings::update(&state.db, current, parsed).await?;
+    state.session_limits.forget();
     audit::record(
         &state.db,
         state.clock(),

@@ -103,9 +103,16 @@ pub async fn submit(
     if let Some(old) = cookies::read(&headers, names.session) {
         browser_sessions::end(&state.db, &secrets::fingerprint(&old)).await?;
     }
-    let started =
-        browser_sessions::start(&state.db, state.clock(), state.session_limits, counselor.id)
-            .await?;
+    let started = browser_sessions::start(
+        &state.db,
+        state.clock(),
+        state
+            .session_limits
+            .current(&state.db, state.clock())
+            .await?,
+        counselor.id,
+    )
+    .await?;
     audit::record(
         &state.db,
         state.clock(),
