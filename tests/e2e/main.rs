@@ -23,6 +23,7 @@ mod openapi;
 mod pdfs;
 mod privacy;
 mod reminders;
+mod security_routes;
 mod sessions_api;
 mod sessions_pages;
 mod stages;

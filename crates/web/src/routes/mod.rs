@@ -16,6 +16,7 @@ pub mod reminders;
 pub mod sessions;
 pub mod settings;
 pub mod stages;
+pub mod table;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -38,6 +39,11 @@ pub const PUBLIC: &[(&str, &str)] = &[
 ];
 
 pub fn router(state: AppState) -> Router {
+    routes().with_state(state)
+}
+
+/// Every route, before the state is attached: [`table`] reads the route list from this.
+fn routes() -> Router<AppState> {
     let (api, _openapi) = api::router().split_for_parts();
     Router::new()
         .route("/", get(dashboard::show))
@@ -92,5 +98,4 @@ pub fn router(state: AppState) -> Router {
         .merge(reminders::routes())
         .merge(api)
         .fallback(fallback::not_found)
-        .with_state(state)
 }
