@@ -9,6 +9,7 @@ mod m20261129_000003_client_sessions;
 mod m20261129_000004_session_homework;
 mod m20261129_000005_reminders;
 mod m20261129_000010_session_idle;
+mod m20261129_000011_audit_append_only;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_session_homework::Migration),
             Box::new(m20261129_000005_reminders::Migration),
             Box::new(m20261129_000010_session_idle::Migration),
+            Box::new(m20261129_000011_audit_append_only::Migration),
         ]
     }
 }

@@ -1,14 +1,20 @@
 //! Audit events: sign-in, failed sign-in, sign-out, and every read or change of a couple, with
-//! actor, time and IP address, and no clinical text.
+//! actor, time and IP address, and no clinical text; the trail is append-only in the database;
+//! admins filter it on a page and export it as CSV.
 
 use kintsugi_core::entities::audit_event;
 use kintsugi_core::practice::Role;
-use sea_orm::{EntityTrait, QueryOrder};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use crate::db_tests;
 use crate::support::{Browser, PASSWORD, TestApp, couple_form, couple_json};
 
-db_tests!(sign_ins_and_couple_reads_and_changes_are_audited);
+db_tests!(
+    sign_ins_and_couple_reads_and_changes_are_audited,
+    the_trail_is_append_only_in_the_database,
+    admins_filter_and_export_the_audit_log,
+);
 
 async fn events(app: &TestApp) -> Vec<audit_event::Model> {
     audit_event::Entity::find()
@@ -87,4 +93,119 @@ async fn sign_ins_and_couple_reads_and_changes_are_audited(app: TestApp) {
             "no clinical text in the audit log: {text}"
         );
     }
+}
+
+async fn the_trail_is_append_only_in_the_database(app: TestApp) {
+    let b = Browser::new(&app);
+    app.counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    b.sign_in("a@practice.example", PASSWORD).await;
+    let before = events(&app).await;
+    assert!(!before.is_empty());
+    for sql in [
+        "UPDATE audit_event SET action = 'nothing_happened'",
+        "DELETE FROM audit_event",
+    ] {
+        let refused = app.db.execute_unprepared(sql).await;
+        assert!(refused.is_err(), "{sql} must be refused");
+        assert!(
+            refused
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("append-only")
+        );
+    }
+    assert_eq!(events(&app).await, before);
+}
+
+async fn admins_filter_and_export_the_audit_log(app: TestApp) {
+    app.counselor("Maya Okafor", "maya@practice.example", Role::Admin)
+        .await;
+    let dan = app
+        .counselor("=HYPERLINK(1)", "dan@practice.example", Role::Counselor)
+        .await;
+    let admin = Browser::new(&app);
+    admin.sign_in("maya@practice.example", PASSWORD).await;
+    let d = Browser::new(&app);
+    d.try_sign_in("dan@practice.example", "not the password")
+        .await;
+    d.sign_in("dan@practice.example", PASSWORD).await;
+    let r = d
+        .submit("/couples/new", "/couples", &couple_form("Secret Label"))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let (status, html) = admin.get_html("/admin/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("couple_created") && html.contains("sign_in_failed"));
+    assert!(
+        !html.contains("Secret Label"),
+        "no clinical or couple text in the trail"
+    );
+
+    // Filtered to one counselor and one action.
+    let (status, html) = admin
+        .get_html(&format!(
+            "/admin/audit?counselor={}&action=couple_created",
+            dan.id
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(">1 event<"), "{html}");
+
+    // Filters outside the fixed lists are refused with the typed values kept.
+    let (status, html) = admin
+        .get_html("/admin/audit?action=drop_tables&from=yesterday&record=nope")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("value=\"yesterday\"") && html.contains("value=\"nope\""));
+    assert!(html.contains("choose an action from the list"));
+
+    // CSV export of what matches, safe to open in a spreadsheet.
+    let r = admin
+        .get(&format!("/admin/audit.csv?counselor={}", dan.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("disposition")
+            .starts_with("attachment; filename=\"audit-log-")
+    );
+    let csv = r.text().await.expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,time_zone,actor,actor_kind,actor_id,action,record_kind,record_id,ip,detail")
+    );
+    let body: Vec<&str> = lines.collect();
+    assert!(body.iter().any(|l| l.contains(",couple_created,couple,")));
+    assert!(body.iter().all(|l| l.contains(&dan.id.to_string())));
+    assert!(
+        body.iter().all(|l| !l.contains(",=HYPERLINK")),
+        "formulas are defused: {csv}"
+    );
+    assert!(body.iter().any(|l| l.contains("'=HYPERLINK(1)")));
+    assert!(!csv.contains("Secret Label"));
+    assert_eq!(
+        admin.get("/admin/audit.csv?action=nope").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Counselors who are not admins find no such pages; viewing and exporting are audited.
+    assert_eq!(d.get("/admin/audit").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        d.get("/admin/audit.csv").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let actions: Vec<String> = events(&app).await.into_iter().map(|e| e.action).collect();
+    assert!(actions.iter().any(|a| a == "audit_log_viewed"));
+    assert!(actions.iter().any(|a| a == "audit_log_exported"));
 }

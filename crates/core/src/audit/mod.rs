@@ -1,6 +1,8 @@
 //! The audit trail: who did what to which record, when, from where. Append-only, and never
 //! any clinical text: actions and record ids only.
 
+pub mod search;
+
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use uuid::Uuid;
@@ -105,6 +107,8 @@ pub enum Action {
     PasswordChanged,
     PasswordChangeRefused,
     SignedOutEverywhere,
+    AuditLogViewed,
+    AuditLogExported,
 }
 
 impl Action {
@@ -150,6 +154,8 @@ impl Action {
             Action::PasswordChanged => "password_changed",
             Action::PasswordChangeRefused => "password_change_refused",
             Action::SignedOutEverywhere => "signed_out_everywhere",
+            Action::AuditLogViewed => "audit_log_viewed",
+            Action::AuditLogExported => "audit_log_exported",
         }
     }
 }

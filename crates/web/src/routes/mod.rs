@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod assignments;
+pub mod audit_log;
 pub mod couples;
 pub mod dashboard;
 pub mod fallback;
@@ -95,6 +96,7 @@ fn routes() -> Router<AppState> {
         .merge(homework::routes())
         .merge(sessions::routes())
         .merge(settings::routes())
+        .merge(audit_log::routes())
         .merge(reminders::routes())
         .merge(api)
         .fallback(fallback::not_found)
