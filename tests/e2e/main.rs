@@ -23,6 +23,8 @@ mod openapi;
 mod pdfs;
 mod privacy;
 mod reminders;
+mod security_errors;
+mod security_links;
 mod security_routes;
 mod sessions_api;
 mod sessions_pages;

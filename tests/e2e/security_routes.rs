@@ -891,3 +891,240 @@ async fn no_get_changes_anything(app: TestApp) {
     let after = without_read_traces(snapshot(&app).await);
     assert_same(&before, &after, "GET requests");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Point 11: security headers on every answer.
+
+fn assert_security_headers(h: &reqwest::header::HeaderMap, hsts: bool, what: &str) {
+    let csp = h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    let script = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .or_else(|| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("default-src"))
+        })
+        .unwrap_or_else(|| panic!("{what}: no script-src or default-src: {csp}"));
+    assert!(
+        !script.contains("'unsafe-inline'") && !script.contains("'unsafe-eval'"),
+        "{what}: {csp}"
+    );
+    assert!(
+        !script.contains('*') && !script.contains("data:"),
+        "{what}: {csp}"
+    );
+    assert_eq!(
+        h.get("x-content-type-options").map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..]),
+        "{what}"
+    );
+    let referrer = h
+        .get("referrer-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        [
+            "no-referrer",
+            "same-origin",
+            "strict-origin",
+            "strict-origin-when-cross-origin"
+        ]
+        .contains(&referrer),
+        "{what}: Referrer-Policy {referrer:?}"
+    );
+    assert!(h.contains_key("cross-origin-opener-policy"), "{what}: COOP");
+    if hsts {
+        let v = h
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{what}: no HSTS"));
+        let age: u64 = v
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("max-age="))
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{what}: {v}"));
+        assert!(age >= 31_536_000, "{what}: {v}");
+    } else {
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "{what}: HSTS without secure cookies"
+        );
+    }
+}
+
+/// `name=value` of every cookie the response sets.
+fn set_cookies(r: &Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next().map(str::to_owned))
+        .collect()
+}
+
+/// Sign in by hand (the test client keeps no `Secure` cookies over plain HTTP): the Cookie
+/// header of the new session and its CSRF token.
+async fn sign_in_by_hand(app: &TestApp, client: &reqwest::Client, email: &str) -> (String, String) {
+    let r = client.get(app.url("/login")).send().await.expect("login");
+    let jar = set_cookies(&r).join("; ");
+    let csrf = csrf_from(&r.text().await.expect("html")).expect("csrf");
+    let r = client
+        .post(app.url("/login"))
+        .header("cookie", &jar)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed in");
+    let cookie = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-"))
+        .expect("session cookie");
+    let html = client
+        .get(app.url("/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("settings")
+        .text()
+        .await
+        .expect("html");
+    (cookie, csrf_from(&html).expect("csrf"))
+}
+
+async fn headers_on_every_answer(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.secure_cookies = true).await;
+    let a = app
+        .counselor("A", "a@practice.example", Role::Counselor)
+        .await;
+    let token = app.api_token(a.id).await;
+    let c = created(
+        app.api(&token)
+            .post_json(
+                "/api/v1/couples",
+                &couple_body(A_LABEL, A_INVOLVED, A_HURT, A_INVOLVED_EMAIL),
+            )
+            .await,
+        "couple",
+    )
+    .await;
+    let couple = id(&c, "/id").to_string();
+    let hurt = id(&c, "/partners/1/id");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let (cookie, csrf) = sign_in_by_hand(&app, &client, "a@practice.example").await;
+    let secret = links::mint(&app.db, app.clock.as_ref(), hurt, Duration::days(9))
+        .await
+        .expect("mint");
+    let fill = |p: &str| {
+        p.replace("{couple_id}", &couple)
+            .replace("{role}", "hurt")
+            .replace("{stage}", "admission")
+            .replace("{secret}", "x")
+            .replace("{token}", "x")
+            .replace(['{', '}'], "")
+    };
+    let mut seen = 0;
+    for r in routes() {
+        let method = Method::from_bytes(r.method.as_bytes()).expect("method");
+        let url = app.url(&fill(&r.path));
+        // Anonymous, then signed in (cookie and token), each with and without a body.
+        for signed in [false, true] {
+            let mut req = client.request(method.clone(), &url);
+            if signed {
+                req = req.header("cookie", &cookie).bearer_auth(&token);
+            }
+            if r.method != "GET" {
+                req = if is_api(&r) {
+                    req.json(&json!({}))
+                } else {
+                    req.form(&[("csrf", csrf.as_str())])
+                };
+            }
+            let res = req.send().await.expect("request");
+            assert_security_headers(
+                res.headers(),
+                true,
+                &format!("{} {} ({})", r.method, r.path, res.status()),
+            );
+            seen += 1;
+        }
+    }
+    // Not-found, method not allowed, static files, a link and its pages, errors of each kind.
+    let extra: Vec<(Method, String)> = vec![
+        (Method::GET, "/no/such/page".into()),
+        (Method::GET, "/api/v1/no/such/thing".into()),
+        (Method::DELETE, "/login".into()),
+        (Method::PUT, "/api/v1/couples".into()),
+        (Method::GET, "/static/kintsugi.css".into()),
+        (Method::GET, "/static/autosave.js".into()),
+        (Method::GET, "/static/nothing.js".into()),
+        (Method::GET, format!("/h/{}", secret.expose())),
+        (Method::HEAD, format!("/h/{}", secret.expose())),
+        (Method::GET, "/h".into()),
+        (Method::GET, "/api/v1/couples?sort=bogus".into()),
+        (Method::GET, "/api/v1/openapi.json".into()),
+    ];
+    for (m, path) in extra {
+        let res = client
+            .request(m.clone(), app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request");
+        assert_security_headers(
+            res.headers(),
+            true,
+            &format!("{m} {path} ({})", res.status()),
+        );
+        seen += 1;
+    }
+    // An oversize body and a malformed one.
+    let res = client
+        .post(app.url("/api/v1/couples"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b'x'; 300 * 1024])
+        .send()
+        .await
+        .expect("request");
+    assert_security_headers(res.headers(), true, "oversize body");
+    assert!(seen > 150, "only {seen} answers");
+
+    // Without secure cookies: the same headers, but no HSTS (plain HTTP in development).
+    let plain = TestApp::spawn(backend).await;
+    for path in [
+        "/login",
+        "/nothing",
+        "/api/v1/couples",
+        "/h/x",
+        "/static/kintsugi.css",
+    ] {
+        let res = client.get(plain.url(path)).send().await.expect("request");
+        assert_security_headers(res.headers(), false, path);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_every_answer_sqlite() {
+    headers_on_every_answer(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_every_answer_postgres() {
+    if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        headers_on_every_answer(Backend::Postgres).await;
+    }
+}

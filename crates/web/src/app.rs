@@ -8,6 +8,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use kintsugi_core::clock::SharedClock;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -18,6 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::throttle::SignInThrottle;
 use crate::config::Config;
+use crate::error::{ApiError, AppError};
 use crate::routes;
 
 /// Largest request body accepted anywhere.
@@ -54,12 +57,22 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let secure = state.config.secure_cookies;
-    let mut app = routes::router(state)
+    with_middleware(routes::router(state), secure)
+}
+
+/// The middleware every response passes through (request ids, logging, panics, the
+/// cross-site check, security headers) around `routes`. The application uses it around
+/// [`routes::router`]; tests may add a route of their own (a handler that panics) and get
+/// exactly the stack the application serves.
+pub fn with_middleware(routes: Router, secure: bool) -> Router {
+    let mut app = routes
         .layer(axum::middleware::from_fn(crate::auth::origin::refuse_cross_site))
         // The limit is enforced where bodies are read (forms and JSON), so that an oversize
         // body gets the same page or problem detail as any other refusal.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(crate::routes::fallback::panic_response))
+        .layer(CatchPanicLayer::custom(panic_response))
+        // A panic under /api/ answers a problem detail like every other API error.
+        .layer(axum::middleware::from_fn(api_panic_as_problem))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(crate::logging::request_span).on_response(crate::logging::on_response))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
@@ -85,6 +98,26 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     app
+}
+
+/// Marks the answer to a handler that panicked.
+#[derive(Debug, Clone, Copy)]
+struct Panicked;
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let mut response = crate::routes::fallback::panic_response(panic);
+    response.extensions_mut().insert(Panicked);
+    response
+}
+
+/// The panic answer is an HTML page; an API client gets the same opaque 500 as a problem.
+async fn api_panic_as_problem(req: axum::extract::Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if api && response.extensions().get::<Panicked>().is_some() {
+        return ApiError(AppError::Internal("panic".into())).into_response();
+    }
+    response
 }
 
 /// A bound, not yet running server. Binding first lets callers (and tests) learn the port.
