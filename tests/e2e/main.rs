@@ -22,6 +22,7 @@ mod mail_workers;
 mod openapi;
 mod pdfs;
 mod privacy;
+mod reliability;
 mod reminders;
 mod security_errors;
 mod security_links;
