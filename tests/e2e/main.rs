@@ -25,6 +25,7 @@ mod privacy;
 mod reliability;
 mod reminders;
 mod security_errors;
+mod security_input;
 mod security_links;
 mod security_routes;
 mod sessions_api;
