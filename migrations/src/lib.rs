@@ -10,6 +10,7 @@ mod m20261129_000004_session_homework;
 mod m20261129_000005_reminders;
 mod m20261129_000010_session_idle;
 mod m20261129_000011_audit_append_only;
+mod m20261129_000020_totp;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_reminders::Migration),
             Box::new(m20261129_000010_session_idle::Migration),
             Box::new(m20261129_000011_audit_append_only::Migration),
+            Box::new(m20261129_000020_totp::Migration),
         ]
     }
 }

@@ -4,3 +4,6 @@
 pub mod api_tokens;
 pub mod browser_sessions;
 pub mod secrets;
+pub mod totp;
+pub mod totp_pending;
+pub mod totp_store;

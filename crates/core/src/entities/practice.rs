@@ -17,6 +17,8 @@ pub struct Model {
     pub paper_size: String,
     /// Minutes a counselor's browser session may sit unused before it ends.
     pub session_idle_minutes: i32,
+    /// Who must sign in with a TOTP code: `none`, `admins` or `everyone`.
+    pub totp_required: String,
     pub created_at: DateTimeUtc,
 }
 

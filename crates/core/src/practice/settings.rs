@@ -3,6 +3,7 @@
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use uuid::Uuid;
 
+use crate::access::totp::TotpRequirement;
 use crate::clock::Clock;
 use crate::domain::TimeZone;
 use crate::entities::practice;
@@ -33,6 +34,7 @@ pub async fn ensure(
         note_format: Set("DAP".to_owned()),
         paper_size: Set("a4".to_owned()),
         session_idle_minutes: Set(30),
+        totp_required: Set(TotpRequirement::Nobody.key().to_owned()),
         created_at: Set(clock.now()),
     };
     Ok(model.insert(db).await?)
@@ -63,6 +65,8 @@ pub struct PracticeInput {
     pub quiet_hours_end: String,
     pub link_expiry_days: String,
     pub session_idle_minutes: String,
+    /// `none`, `admins` or `everyone`; left out, the setting stays as it is.
+    pub totp_required: String,
 }
 
 /// Valid practice settings.
@@ -78,6 +82,13 @@ pub struct PracticeSettings {
     pub quiet_hours_end: i32,
     pub link_expiry_days: i32,
     pub session_idle_minutes: i32,
+    /// Who must sign in with a TOTP code; `None` keeps the current setting.
+    pub totp_required: Option<TotpRequirement>,
+}
+
+/// Who must sign in with a TOTP code (an unknown stored value counts as nobody, the default).
+pub fn totp_requirement(p: &practice::Model) -> TotpRequirement {
+    TotpRequirement::from_key(&p.totp_required).unwrap_or_default()
 }
 
 fn whole(raw: &str, min: i32, max: i32, unit: &str) -> Result<i32, String> {
@@ -104,6 +115,7 @@ impl PracticeInput {
             quiet_hours_end: p.quiet_hours_end.to_string(),
             link_expiry_days: p.link_expiry_days.to_string(),
             session_idle_minutes: p.session_idle_minutes.to_string(),
+            totp_required: totp_requirement(p).key().to_owned(),
         }
     }
 
@@ -119,6 +131,7 @@ impl PracticeInput {
             ("quiet_hours_end", self.quiet_hours_end),
             ("link_expiry_days", self.link_expiry_days),
             ("session_idle_minutes", self.session_idle_minutes),
+            ("totp_required", self.totp_required),
         ]
     }
 
@@ -167,6 +180,15 @@ impl PracticeInput {
             "session_idle_minutes",
             whole(&self.session_idle_minutes, 5, 60, "minutes"),
         );
+        let totp_required = errors.check(
+            "totp_required",
+            match self.totp_required.trim() {
+                "" => Ok(None),
+                key => TotpRequirement::from_key(key)
+                    .map(Some)
+                    .ok_or("choose nobody, admins or everyone"),
+            },
+        );
         errors.into_result(|| {
             Some(PracticeSettings {
                 name: name?,
@@ -178,6 +200,7 @@ impl PracticeInput {
                 quiet_hours_end: end?,
                 link_expiry_days: expiry?,
                 session_idle_minutes: idle?,
+                totp_required: totp_required?,
             })
         })
     }
@@ -199,6 +222,9 @@ pub async fn update(
     active.quiet_hours_end = Set(s.quiet_hours_end);
     active.link_expiry_days = Set(s.link_expiry_days);
     active.session_idle_minutes = Set(s.session_idle_minutes);
+    if let Some(required) = s.totp_required {
+        active.totp_required = Set(required.key().to_owned());
+    }
     Ok(active.update(db).await?)
 }
 
@@ -217,6 +243,7 @@ mod tests {
             quiet_hours_end: "21".into(),
             link_expiry_days: "90".into(),
             session_idle_minutes: "30".into(),
+            totp_required: "admins".into(),
         }
     }
 
@@ -225,6 +252,12 @@ mod tests {
         let s = input().parse().expect("valid");
         assert_eq!(s.paper_size, "letter");
         assert_eq!(s.note_format.key(), "SOAP");
+        assert_eq!(s.totp_required, Some(TotpRequirement::Admins));
+        let kept = PracticeInput {
+            totp_required: String::new(),
+            ..input()
+        };
+        assert_eq!(kept.parse().expect("valid").totp_required, None);
     }
 
     #[test]
@@ -239,6 +272,7 @@ mod tests {
             quiet_hours_end: "6".into(),
             link_expiry_days: "forever".into(),
             session_idle_minutes: "600".into(),
+            totp_required: "sometimes".into(),
         };
         let Err(CoreError::Invalid(e)) = bad.parse() else {
             panic!("expected errors");
@@ -252,6 +286,7 @@ mod tests {
             "quiet_hours_end",
             "link_expiry_days",
             "session_idle_minutes",
+            "totp_required",
         ] {
             assert!(e.get(field).is_some(), "{field}");
         }

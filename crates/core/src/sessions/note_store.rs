@@ -163,7 +163,8 @@ pub async fn save_draft(
     Ok(saved)
 }
 
-/// Proof that the counselor confirmed who they are just now: only [`confirm_signer`] makes one.
+/// Proof that the counselor confirmed who they are just now: only [`confirm_signer`] and
+/// [`confirm_signer_with_code`] make one.
 #[derive(Debug, Clone, Copy)]
 pub struct Confirmed {
     counselor_id: Uuid,
@@ -189,6 +190,30 @@ pub async fn confirm_signer(
             "password",
             "does not match your password; the note was not signed",
         ))
+    }
+}
+
+/// Check a code from the counselor's authenticator app before a signature (counselors with
+/// two-factor sign-in on). The code's time step is used up like at sign-in, so the same code
+/// cannot sign twice; recovery codes are for signing in only.
+pub async fn confirm_signer_with_code(
+    db: &impl ConnectionTrait,
+    clock: &dyn Clock,
+    sealer: &crate::access::totp::SecretBox,
+    counselor_id: Uuid,
+    code: &str,
+) -> Result<Confirmed, CoreError> {
+    use crate::access::totp_store::{self, Check};
+    match totp_store::check(db, clock, sealer, counselor_id, code, false).await? {
+        Check::Accepted(_) => Ok(Confirmed { counselor_id }),
+        Check::Reused => Err(CoreError::invalid(
+            "code",
+            "was already used; wait for the next one from your app; the note was not signed",
+        )),
+        Check::Wrong => Err(CoreError::invalid(
+            "code",
+            "does not match your app; the note was not signed",
+        )),
     }
 }
 
