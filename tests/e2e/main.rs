@@ -31,3 +31,4 @@ mod security_routes;
 mod sessions_api;
 mod sessions_pages;
 mod stages;
+mod totp;

@@ -26,6 +26,9 @@ pub enum AppError {
     },
     /// No valid session or token.
     Unauthorized,
+    /// Signed in, but the practice requires two-factor sign-in and it is not set up yet: pages
+    /// send the counselor to the enrolment page until it is.
+    MustEnrolTotp,
     /// A state-changing request without a valid CSRF token or from another site.
     Forbidden(&'static str),
     TooManyRequests {
@@ -80,7 +83,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::MustEnrolTotp => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -98,6 +101,7 @@ impl AppError {
             AppError::Refused { .. } => "Not possible yet",
             AppError::Unauthorized => "Please sign in",
             AppError::Forbidden(_) => "This request was refused",
+            AppError::MustEnrolTotp => "Two-factor sign-in comes first",
             AppError::TooManyRequests { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Too much at once",
             AppError::UnsupportedMediaType => "Send JSON",
@@ -114,6 +118,7 @@ impl AppError {
             AppError::Conflict(message) | AppError::Refused { message, .. } => message.clone(),
             AppError::Unauthorized => "Sign in, or send a valid API token.".into(),
             AppError::Forbidden(why) => (*why).into(),
+            AppError::MustEnrolTotp => "Your practice asks you to set up two-factor sign-in before anything else: Settings, Two-factor sign-in.".into(),
             AppError::TooManyRequests { retry_after_secs } => {
                 format!("Please wait {} and try again.", wait_in_words(*retry_after_secs))
             }
@@ -161,6 +166,9 @@ impl IntoResponse for AppError {
         self.log();
         if matches!(self, AppError::Unauthorized) {
             return Redirect::to("/login").into_response();
+        }
+        if matches!(self, AppError::MustEnrolTotp) {
+            return Redirect::to(crate::auth::totp::ENROL_PATH).into_response();
         }
         let status = self.status();
         let page = ErrorPage {

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod origin;
 pub mod session;
 pub mod throttle;
+pub mod totp;
 
 pub use bearer::ApiCounselor;
 pub use session::{Admin, Signed};

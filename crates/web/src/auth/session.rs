@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use kintsugi_core::access::browser_sessions;
+use kintsugi_core::access::{browser_sessions, totp_store};
 use kintsugi_core::entities::counselor;
 use kintsugi_core::practice::Role;
 
@@ -44,6 +44,14 @@ impl FromRequestParts<AppState> for Signed {
         let active = browser_sessions::resume(&state.db, state.clock(), limits, &secret)
             .await?
             .ok_or(AppError::Unauthorized)?;
+        // A counselor whom the practice requires to use two-factor sign-in reaches only the
+        // enrolment page and sign-out until it is set up (checked on every request, so a
+        // requirement switched on applies to sessions already open).
+        if !super::totp::allowed_before_enrolment(parts.uri.path())
+            && totp_store::must_enrol(&state.db, state.clock(), &active.counselor).await?
+        {
+            return Err(AppError::MustEnrolTotp);
+        }
         let signed = Signed {
             counselor: active.counselor,
             session_id: active.id,

@@ -1,5 +1,7 @@
 //! Sign-in throttling: per account and per IP address, `attempts` tries per three minutes,
 //! refilled gradually (governor's GCRA). Either limit answers 429 with `Retry-After`.
+//! Codes of two-factor sign-in (the second step, confirming a signature, turning it off) have
+//! buckets of their own with the same limits, so a wrong code never costs a password try.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -11,6 +13,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct SignInThrottle {
     by_account: DefaultKeyedRateLimiter<String>,
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    codes_by_account: DefaultKeyedRateLimiter<uuid::Uuid>,
+    codes_by_ip: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -25,6 +29,8 @@ impl SignInThrottle {
         Self {
             by_account: RateLimiter::dashmap(quota),
             by_ip: RateLimiter::dashmap(quota),
+            codes_by_account: RateLimiter::dashmap(quota),
+            codes_by_ip: RateLimiter::dashmap(quota),
             clock: DefaultClock::default(),
         }
     }
@@ -36,8 +42,30 @@ impl SignInThrottle {
             Some(ip) => self.by_ip.check_key(&ip),
             None => Ok(()),
         };
+        self.outcome([account.err(), address.err()])
+    }
+
+    /// Count one TOTP or recovery code try of this counselor. `Err(wait)` when the account or
+    /// the address has used up its tries.
+    pub fn attempt_code(
+        &self,
+        counselor_id: uuid::Uuid,
+        ip: Option<IpAddr>,
+    ) -> Result<(), Duration> {
+        let account = self.codes_by_account.check_key(&counselor_id);
+        let address = match ip {
+            Some(ip) => self.codes_by_ip.check_key(&ip),
+            None => Ok(()),
+        };
+        self.outcome([account.err(), address.err()])
+    }
+
+    fn outcome(
+        &self,
+        refusals: [Option<governor::NotUntil<<DefaultClock as Clock>::Instant>>; 2],
+    ) -> Result<(), Duration> {
         let now = self.clock.now();
-        let waits = [account.err(), address.err()]
+        let waits = refusals
             .into_iter()
             .flatten()
             .map(|n| n.wait_time_from(now));
@@ -64,5 +92,18 @@ mod tests {
         // The address is used up too, even for another account.
         assert!(t.attempt("b@x.org", Some(ip)).is_err());
         assert!(t.attempt("b@x.org", Some([10, 0, 0, 2].into())).is_ok());
+    }
+
+    #[test]
+    fn codes_have_their_own_buckets() {
+        let t = SignInThrottle::new(2);
+        let ip: IpAddr = [10, 0, 0, 3].into();
+        let who = uuid::Uuid::new_v4();
+        assert!(t.attempt_code(who, Some(ip)).is_ok());
+        assert!(t.attempt_code(who, Some(ip)).is_ok());
+        assert!(t.attempt_code(who, None).is_err());
+        assert!(t.attempt_code(uuid::Uuid::new_v4(), Some(ip)).is_err());
+        // Password tries are untouched.
+        assert!(t.attempt("c@x.org", Some(ip)).is_ok());
     }
 }

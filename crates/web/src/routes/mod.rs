@@ -29,6 +29,8 @@ use crate::app::AppState;
 pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/login/totp"),
+    ("POST", "/login/totp"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/static/kintsugi.css"),
@@ -96,6 +98,7 @@ fn routes() -> Router<AppState> {
         .merge(homework::routes())
         .merge(sessions::routes())
         .merge(settings::routes())
+        .merge(login::routes())
         .merge(audit_log::routes())
         .merge(reminders::routes())
         .merge(api)

@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate};
+use kintsugi_core::access::totp_store;
 use kintsugi_core::audit::{self, Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::homework::assignments;
@@ -520,6 +521,7 @@ async fn session_page(
         note: note_view,
         note_alert: kept.note_alert,
         sign_error: kept.sign_error,
+        sign_with_code: totp_store::is_enabled(&signed.counselor),
         addenda,
         addendum_text,
         addendum_error,
@@ -682,21 +684,44 @@ pub async fn save_note(
             Ok(response)
         }
         "sign" => {
-            let password = field("password").unwrap_or_default();
-            let confirmed = match note_store::confirm_signer(
-                &state.db,
-                signed.counselor.id,
-                password,
-            )
-            .await
-            {
+            // A code from the app when one is given (counselors with two-factor sign-in),
+            // otherwise the password.
+            let code = field("code").map(str::trim).filter(|c| !c.is_empty());
+            let confirmation = match code {
+                Some(code) => {
+                    if let Err(wait) = state.throttle.attempt_code(signed.counselor.id, ip.0) {
+                        return Err(AppError::TooManyRequests {
+                            retry_after_secs: wait.as_secs().max(1),
+                        });
+                    }
+                    note_store::confirm_signer_with_code(
+                        &state.db,
+                        state.clock(),
+                        &crate::auth::totp::sealer(&state),
+                        signed.counselor.id,
+                        code,
+                    )
+                    .await
+                }
+                None => {
+                    let password = field("password").unwrap_or_default();
+                    note_store::confirm_signer(&state.db, signed.counselor.id, password).await
+                }
+            };
+            let confirmed = match confirmation {
                 Ok(c) => c,
                 Err(CoreError::Invalid(errors)) => {
-                    let msg = errors.get("password").unwrap_or("is not right").to_owned();
-                    let alert = Some(
-                            "The draft is saved, but the note is not signed: your password did not match."
-                                .to_owned(),
-                        );
+                    let (msg, what) = match errors.get("code") {
+                        Some(m) => (m, "the code did not match"),
+                        None => (
+                            errors.get("password").unwrap_or("is not right"),
+                            "your password did not match",
+                        ),
+                    };
+                    let msg = msg.to_owned();
+                    let alert = Some(format!(
+                        "The draft is saved, but the note is not signed: {what}."
+                    ));
                     let kept = kept(FieldErrors::new(), alert, Some(msg));
                     return page_with(
                         &state,

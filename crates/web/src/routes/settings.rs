@@ -1,5 +1,6 @@
 //! The counselor's own settings: profile, password (changing it ends every session), signing
-//! out everywhere, and API tokens.
+//! out everywhere, API tokens, and two-factor sign-in (TOTP): set up with a QR code, confirm
+//! with a code, recovery codes shown once, turn off with the password and a code.
 
 use axum::extract::State;
 use kintsugi_core::access::api_tokens;
@@ -16,19 +17,29 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
-use kintsugi_core::FieldErrors;
+use kintsugi_core::{CoreError, FieldErrors};
+
 use kintsugi_core::access::browser_sessions;
 use kintsugi_core::domain::Password;
 use kintsugi_core::practice::counselors;
 use serde::Deserialize;
 
-use crate::auth::cookies;
+use crate::auth::{cookies, totp};
 use crate::views::settings::SettingsPage;
+use crate::views::settings::{PendingTotp, TotpPage};
+use axum::extract::RawQuery;
+use kintsugi_core::access::totp_store::{self, Check};
+use kintsugi_core::practice::settings as practice_settings;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/settings/password", post(change_password))
         .route("/settings/sign-out-everywhere", post(sign_out_everywhere))
+        .route(totp::ENROL_PATH, axum::routing::get(totp_page))
+        .route("/settings/totp/setup", post(totp_setup))
+        .route("/settings/totp/confirm", post(totp_confirm))
+        .route("/settings/totp/disable", post(totp_disable))
+        .route("/settings/totp/recovery-codes", post(totp_recovery_codes))
 }
 
 fn page(signed: &Signed, new_token: Option<String>) -> SettingsPage {
@@ -43,6 +54,7 @@ fn page(signed: &Signed, new_token: Option<String>) -> SettingsPage {
         new_token,
         password_errors: Errors::default(),
         notice: None,
+        totp_enabled: totp_store::is_enabled(&signed.counselor),
     }
 }
 
@@ -163,4 +175,246 @@ pub async fn sign_out_everywhere(
     )
     .await?;
     Ok(to_sign_in(&state))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two-factor sign-in.
+
+/// The enrolment and status page as it stands, without anything shown once.
+async fn totp_view(state: &AppState, signed: &Signed) -> Result<TotpPage, AppError> {
+    let status = totp_store::status(&state.db, &totp::sealer(state), &signed.counselor).await?;
+    let practice = practice_settings::ensure(&state.db, state.clock()).await?;
+    let required = practice_settings::totp_requirement(&practice).applies_to(signed.counselor.role);
+    let pending = match status.pending {
+        Some(secret) => {
+            let uri = secret.otpauth_uri(
+                &format!("Kintsugi {}", practice.name),
+                signed.counselor.email.as_str(),
+            );
+            Some(PendingTotp {
+                qr_svg: totp::qr_svg(&uri)
+                    .ok_or_else(|| AppError::Internal("the QR code could not be drawn".into()))?,
+                secret: secret.to_grouped_base32(),
+            })
+        }
+        None => None,
+    };
+    Ok(TotpPage {
+        chrome: Chrome::new(signed, "settings"),
+        enabled: status.enabled,
+        required,
+        pending,
+        recovery_codes: Vec::new(),
+        recovery_left: status.recovery_codes_left,
+        errors: Errors::default(),
+        notice: None,
+    })
+}
+
+/// Fixed notices after a redirect: the URL carries a key, never text.
+fn totp_notice(raw: Option<&str>) -> Option<String> {
+    let key = raw
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|p| p.strip_prefix("done="))?;
+    Some(
+        match key {
+            "off" => "Two-factor sign-in is off. You sign in with your password alone.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+pub async fn totp_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<TotpPage, AppError> {
+    let mut page = totp_view(&state, &signed).await?;
+    page.notice = totp_notice(raw.as_deref());
+    Ok(page)
+}
+
+/// Start (or start over) setting up: a new secret is kept on the server, then the page shows
+/// it as a QR code.
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    totp_store::begin_enrolment(
+        &state.db,
+        state.clock(),
+        &totp::sealer(&state),
+        signed.counselor.id,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("{}#confirm", totp::ENROL_PATH)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+fn throttled(wait: std::time::Duration) -> AppError {
+    AppError::TooManyRequests {
+        retry_after_secs: wait.as_secs().max(1),
+    }
+}
+
+async fn refused(state: &AppState, actor: &Actor, why: &'static str) -> Result<(), AppError> {
+    audit::record_with_detail(
+        &state.db,
+        state.clock(),
+        actor,
+        Action::TotpCodeRefused,
+        None,
+        Some(why),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Confirm the pending secret with a code from the app: two-factor sign-in goes on, and the
+/// recovery codes are shown this once.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedForm { signed, form }: SignedForm<CodeForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    state
+        .throttle
+        .attempt_code(signed.counselor.id, ip.0)
+        .map_err(throttled)?;
+    let result = totp_store::confirm_enrolment(
+        &state.db,
+        state.clock(),
+        &totp::sealer(&state),
+        signed.counselor.id,
+        &form.code.chars().take(40).collect::<String>(),
+    )
+    .await;
+    match result {
+        Ok(codes) => {
+            audit::record(&state.db, state.clock(), &actor, Action::TotpEnabled, None).await?;
+            // Read again: the counselor now has a secret, so the page shows it as on.
+            let mut now_on = signed.clone();
+            now_on.counselor = counselors::get(&state.db, signed.counselor.id).await?;
+            let mut page = totp_view(&state, &now_on).await?;
+            page.recovery_codes = codes;
+            page.notice = Some("Two-factor sign-in is on. From now on Kintsugi asks for a code after your password.".into());
+            Ok(page.into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            refused(&state, &actor, "enrolment code").await?;
+            let mut page = totp_view(&state, &signed).await?;
+            page.errors = Errors(errors);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DisableForm {
+    password: String,
+    code: String,
+}
+
+/// Turn two-factor sign-in off: the password and a code (from the app, or a recovery code
+/// when the phone is lost).
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedForm { signed, form }: SignedForm<DisableForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    state
+        .throttle
+        .attempt_code(signed.counselor.id, ip.0)
+        .map_err(throttled)?;
+    let mut errors = FieldErrors::new();
+    if !counselors::password_matches(&state.db, signed.counselor.id, &form.password).await? {
+        errors.add("password", "does not match your password");
+    } else {
+        let code: String = form.code.chars().take(40).collect();
+        match totp_store::check(
+            &state.db,
+            state.clock(),
+            &totp::sealer(&state),
+            signed.counselor.id,
+            &code,
+            true,
+        )
+        .await?
+        {
+            Check::Accepted(_) => {}
+            Check::Reused => errors.add("disable_code", "was used already: wait for the next one"),
+            Check::Wrong => errors.add("disable_code", "does not match"),
+        }
+    }
+    if !errors.is_empty() {
+        refused(&state, &actor, "turning off").await?;
+        let mut page = totp_view(&state, &signed).await?;
+        page.errors = Errors(errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    totp_store::disable(&state.db, state.clock(), signed.counselor.id).await?;
+    audit::record(&state.db, state.clock(), &actor, Action::TotpDisabled, None).await?;
+    Ok(Redirect::to(&format!("{}?done=off", totp::ENROL_PATH)).into_response())
+}
+
+/// New recovery codes (the old ones stop working), after a code from the app.
+pub async fn totp_recovery_codes(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedForm { signed, form }: SignedForm<CodeForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    state
+        .throttle
+        .attempt_code(signed.counselor.id, ip.0)
+        .map_err(throttled)?;
+    let code: String = form.code.chars().take(40).collect();
+    let check = totp_store::check(
+        &state.db,
+        state.clock(),
+        &totp::sealer(&state),
+        signed.counselor.id,
+        &code,
+        false,
+    )
+    .await?;
+    let message = match check {
+        Check::Accepted(_) => None,
+        Check::Reused => Some("was used already: wait for the next one"),
+        Check::Wrong => Some("does not match"),
+    };
+    if let Some(message) = message {
+        refused(&state, &actor, "new recovery codes").await?;
+        let mut page = totp_view(&state, &signed).await?;
+        let mut errors = FieldErrors::new();
+        errors.add("recovery_code", message);
+        page.errors = Errors(errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let codes =
+        totp_store::regenerate_recovery_codes(&state.db, state.clock(), signed.counselor.id)
+            .await?;
+    audit::record(
+        &state.db,
+        state.clock(),
+        &actor,
+        Action::RecoveryCodesRenewed,
+        None,
+    )
+    .await?;
+    let mut page = totp_view(&state, &signed).await?;
+    page.recovery_codes = codes;
+    page.notice = Some("New recovery codes are ready; the old ones no longer work.".into());
+    Ok(page.into_response())
 }

@@ -9,3 +9,11 @@ pub struct LoginPage {
     pub error: Option<String>,
     pub notice: Option<String>,
 }
+
+/// The second step of signing in: a code from the app, or a recovery code.
+#[derive(Template, WebTemplate)]
+#[template(path = "login_totp.html")]
+pub struct TotpLoginPage {
+    pub csrf: String,
+    pub error: Option<String>,
+}

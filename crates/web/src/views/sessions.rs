@@ -179,6 +179,8 @@ pub struct SessionPage {
     /// Why the last save or signature was refused (kept beside the editor).
     pub note_alert: Option<String>,
     pub sign_error: Option<String>,
+    /// The counselor has two-factor sign-in on: signing asks for a code from the app.
+    pub sign_with_code: bool,
     pub addenda: Vec<AddendumView>,
     pub addendum_text: String,
     pub addendum_error: Option<String>,

@@ -613,8 +613,11 @@ pub async fn save_note(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignBody {
-    /// Your password, confirming that you are the one signing.
-    pub password: String,
+    /// Your password, confirming that you are the one signing. Give this or `code`.
+    pub password: Option<String>,
+    /// Instead of the password, for counselors with two-factor sign-in: the six-digit code your
+    /// authenticator app shows now. Each code signs once.
+    pub code: Option<String>,
     /// The note's `version` you read; the signature is refused with 409 if it changed since.
     pub version: Option<i32>,
 }
@@ -631,7 +634,8 @@ pub struct SignBody {
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed, or changed since `version`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong password (`errors` names `password`), or nothing written yet", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong password or code (`errors` names `password` or `code`), neither given, or nothing written yet", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes tried; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_note(
@@ -650,12 +654,35 @@ pub async fn sign_note(
     if existing.as_ref().is_some_and(NoteRecord::is_signed) {
         return Err(AppError::Conflict("This note is already signed.".into()).into());
     }
-    let confirmed = note_store::confirm_signer(&state.db, counselor.id, &body.password)
-        .await
-        .map_err(|e| match e {
-            CoreError::NotFound => AppError::Unauthorized,
-            other => other.into(),
-        })?;
+    let confirmation = match (&body.password, &body.code) {
+        (None, Some(code)) => {
+            if let Err(wait) = state.throttle.attempt_code(counselor.id, ip.0) {
+                return Err(AppError::TooManyRequests {
+                    retry_after_secs: wait.as_secs().max(1),
+                }
+                .into());
+            }
+            note_store::confirm_signer_with_code(
+                &state.db,
+                state.clock(),
+                &crate::auth::totp::sealer(&state),
+                counselor.id,
+                code,
+            )
+            .await
+        }
+        (Some(password), None) => {
+            note_store::confirm_signer(&state.db, counselor.id, password).await
+        }
+        _ => Err(CoreError::invalid(
+            "password",
+            "or `code` is needed, one of the two; the note was not signed",
+        )),
+    };
+    let confirmed = confirmation.map_err(|e| match e {
+        CoreError::NotFound => AppError::Unauthorized,
+        other => other.into(),
+    })?;
     let signed = note_store::sign(
         &state.db,
         state.clock(),
