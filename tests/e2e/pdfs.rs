@@ -544,6 +544,10 @@ async fn a_long_note_grows_to_twenty_pages_numbered_right(app: TestApp) {
     let (short_pdf, _) = note_pdf(&me.api, &short).await;
     let short_pages = page_count(&short_pdf);
     assert_eq!(short_pages, 1, "a short draft fits one page");
+    assert!(
+        flat(&text(&short_pdf, None)).contains("Attendance Not recorded yet"),
+        "a past session without attendance says so"
+    );
 
     let long = id_of(&schedule(&me, -1).await);
     let r = save_note(

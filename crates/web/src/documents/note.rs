@@ -124,9 +124,10 @@ pub(super) async fn document(
             session.location_detail.as_deref(),
         )
         .describe(),
-        attendance: SessionState::of(session.attendance.as_deref())
-            .label()
-            .to_owned(),
+        attendance: match SessionState::of(session.attendance.as_deref()) {
+            SessionState::Scheduled if session.starts_at <= now => "Not recorded yet".to_owned(),
+            state => state.label().to_owned(),
+        },
         stage_at_time: stage_label(stage),
         format,
         sections,
