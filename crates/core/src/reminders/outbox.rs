@@ -384,6 +384,24 @@ pub async fn mark_sent(
     Ok(())
 }
 
+/// Several messages went out: [`mark_sent`] for each, in one transaction (one write lock and
+/// one commit instead of one per message; the worker calls it once per batch).
+pub async fn mark_sent_many(
+    db: &DatabaseConnection,
+    sent: &[(Uuid, String)],
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let tx = crate::db::begin_write(db).await?;
+    for (id, message_id) in sent {
+        mark_sent(&tx, *id, message_id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Exponential backoff with jitter: about 1, 2, 4, 8, 16 minutes.
 pub fn retry_delay(attempts: i32, jitter_seconds: i64) -> chrono::Duration {
     let base = 60_i64 << attempts.clamp(0, 10);

@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -67,7 +68,12 @@ impl Transport {
         if let Some(name) = &s.hello_name {
             builder = builder.hello_name(ClientId::Domain(name.clone()));
         }
-        Ok(Transport::Smtp(builder.timeout(Some(s.timeout)).build()))
+        // As many pooled connections as the worker sends at once (16), so none is opened and
+        // closed per message.
+        let pool = PoolConfig::new().max_size(16);
+        Ok(Transport::Smtp(
+            builder.timeout(Some(s.timeout)).pool_config(pool).build(),
+        ))
     }
 
     pub fn files(dir: PathBuf) -> Self {

@@ -4,10 +4,11 @@
 //! tests call directly instead of sleeping.
 //!
 //! Delivery is at least once, recognisably: a message is marked sent only after the SMTP
-//! server accepted it. A worker that dies between the two leaves the message claimed; when its
-//! lease ([`outbox::LEASE`], 5 minutes) runs out another worker sends it again with the same
-//! Message-ID, so the receiving side can recognise the copy. Only messages in flight at the
-//! moment of the crash (at most one batch) can be sent twice.
+//! server accepted it (the messages of a batch together, in one transaction, once the batch is
+//! done). A worker that dies in between leaves them claimed; when its lease
+//! ([`outbox::LEASE`], 5 minutes) runs out another worker sends them again with the same
+//! Message-ID, so the receiving side can recognise the copy. Only messages of the batch in
+//! flight at the moment of the crash can be sent twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +59,7 @@ pub struct Tally {
 impl Tally {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Sent => self.sent += 1,
+            Outcome::Sent(_) => self.sent += 1,
             Outcome::Retried => self.retried += 1,
             Outcome::Failed => self.failed += 1,
             Outcome::Held => self.held += 1,
@@ -73,7 +74,8 @@ impl Tally {
 
 #[derive(Debug, Clone, Copy)]
 enum Outcome {
-    Sent,
+    /// Accepted by the server; marked sent with the rest of the batch.
+    Sent(uuid::Uuid),
     Retried,
     Failed,
     Held,
@@ -95,7 +97,7 @@ impl Worker {
             from,
             base_url: base_url.into(),
             batch: 50,
-            concurrency: 8,
+            concurrency: 16,
             digests: true,
         }
     }
@@ -121,10 +123,25 @@ impl Worker {
                 .buffer_unordered(self.concurrency.max(1))
                 .collect()
                 .await;
+        let mut sent = Vec::new();
+        let mut error = None;
         for outcome in outcomes {
-            tally.add(outcome?);
+            match outcome {
+                Ok(o) => {
+                    if let Outcome::Sent(id) = o {
+                        sent.push((id, messages::message_id(id)));
+                    }
+                    tally.add(o);
+                }
+                Err(e) => error = Some(e),
+            }
         }
-        Ok(tally)
+        // Marked even when another message of the batch hit a database error.
+        outbox::mark_sent_many(&self.db, &sent, self.clock.now()).await?;
+        match error {
+            Some(e) => Err(e),
+            None => Ok(tally),
+        }
     }
 
     async fn deliver(
@@ -152,10 +169,7 @@ impl Worker {
         };
         let now = self.clock.now();
         match result {
-            Ok(()) => {
-                outbox::mark_sent(&self.db, m.id, &messages::message_id(m.id), now).await?;
-                Ok(Outcome::Sent)
-            }
+            Ok(()) => Ok(Outcome::Sent(m.id)),
             Err(error) => {
                 tracing::warn!(outbox_id = %m.id, kind = %m.kind, attempt = m.attempts + 1, error = %error, "sending failed");
                 let jitter = rand::rng().random_range(0..30);
