@@ -417,6 +417,41 @@ async fn every_kind_arrives_with_its_recipient_link_headers_and_nothing_clinical
         assert!(ics.contains("LOCATION:https://video.example/room/7"));
         assert!(ics.contains("SUMMARY:Session with your counselor"));
     }
+
+    // The counselor's outbox page and API name every kind, and never show a body or a link.
+    let b = Browser::new(&app);
+    b.sign_in("c@practice.example", crate::support::PASSWORD)
+        .await;
+    let (_, page) = b.get_html("/outbox").await;
+    for label in [
+        "New homework",
+        "Reminder: homework due soon",
+        "Reminder: homework overdue",
+        "Reminder: session",
+        "Your daily summary",
+    ] {
+        assert!(page.contains(label), "{label} on the outbox page");
+    }
+    assert!(!page.contains("/h/") && !page.contains("/reminders/opt-out/"));
+    let api = app.api(&app.api_token(c.counselor).await);
+    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    let kinds: HashSet<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    for kind in [
+        "homework_assigned",
+        "homework_due_soon",
+        "homework_overdue",
+        "session_reminder",
+        "counselor_digest",
+    ] {
+        assert!(kinds.contains(kind), "{kind} in {kinds:?}");
+    }
+    let text = list.to_string();
+    assert!(!text.contains("/h/") && !text.contains("payload") && !text.contains("You have"));
     smtp.stop().await;
 }
 
