@@ -125,6 +125,26 @@ fn form_page(
     }
 }
 
+/// The session as typed, or the form shown again with what needs attention (422).
+fn parse_session_form(
+    state: &AppState,
+    signed: &Signed,
+    mode: &FormMode,
+    couple_label: &str,
+    form: &SessionFormValues,
+) -> Result<kintsugi_core::sessions::NewSession, Box<Response>> {
+    match form.to_input(signed).parse(state.clock().now()) {
+        Ok(new) => Ok(new),
+        Err(CoreError::Invalid(errors)) => {
+            let page = form_page(signed, mode, couple_label, form.clone(), errors, None);
+            Err(Box::new(
+                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+            ))
+        }
+        Err(e) => Err(Box::new(AppError::from(e).into_response())),
+    }
+}
+
 pub async fn new_form(
     State(state): State<AppState>,
     signed: Signed,
@@ -160,23 +180,9 @@ pub async fn schedule(
     let id = parse_id(&couple_id)?;
     let record = couples::get(&state.db, signed.counselor.id, id).await?;
     let mode = FormMode::Schedule { couple_id: id };
-    let refuse = |errors, status| {
-        let page = form_page(
-            &signed,
-            &mode,
-            &record.couple.label,
-            form.clone(),
-            errors,
-            None,
-        );
-        Ok((status, page).into_response())
-    };
-    let new = match form.to_input(&signed).parse(state.clock().now()) {
+    let new = match parse_session_form(&state, &signed, &mode, &record.couple.label, &form) {
         Ok(new) => new,
-        Err(CoreError::Invalid(errors)) => {
-            return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        Err(e) => return Err(e.into()),
+        Err(refused) => return Ok(*refused),
     };
     let actor = actor(&signed, ip);
     let session = store::schedule(
@@ -234,23 +240,9 @@ pub async fn reschedule(
         session_id: id,
         couple_id: found.couple.id,
     };
-    let refuse = |errors, conflict, status| {
-        let page = form_page(
-            &signed,
-            &mode,
-            &found.couple.label,
-            form.clone(),
-            errors,
-            conflict,
-        );
-        Ok((status, page).into_response())
-    };
-    let new = match form.to_input(&signed).parse(state.clock().now()) {
+    let new = match parse_session_form(&state, &signed, &mode, &found.couple.label, &form) {
         Ok(new) => new,
-        Err(CoreError::Invalid(errors)) => {
-            return refuse(errors, None, StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        Err(e) => return Err(e.into()),
+        Err(refused) => return Ok(*refused),
     };
     let actor = actor(&signed, ip);
     match store::reschedule(
@@ -265,7 +257,15 @@ pub async fn reschedule(
     {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}?done=rescheduled")).into_response()),
         Err(CoreError::Conflict(msg)) => {
-            refuse(FieldErrors::new(), Some(msg), StatusCode::CONFLICT)
+            let page = form_page(
+                &signed,
+                &mode,
+                &found.couple.label,
+                form,
+                FieldErrors::new(),
+                Some(msg),
+            );
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e.into()),
     }
