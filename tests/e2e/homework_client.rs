@@ -97,14 +97,16 @@ async fn assign(
     .expect("assign")[0]
 }
 
+/// The stored response, its sealed answers opened with the data key.
 async fn response_of(app: &TestApp, assignment: Uuid, partner: Uuid) -> response::Model {
-    response::Entity::find()
+    let stored = response::Entity::find()
         .filter(response::Column::AssignmentId.eq(assignment))
         .filter(response::Column::PartnerId.eq(partner))
         .one(&app.db)
         .await
         .expect("query")
-        .expect("response")
+        .expect("response");
+    kintsugi_core::crypto::records::response(stored).expect("opens")
 }
 
 /// A browser that opened the partner's link.
@@ -668,6 +670,7 @@ async fn many_partners_submit_at_once_and_nothing_is_lost(app: TestApp) {
             .expect("row");
         assert_eq!(r.partner_id, *pid);
         assert_eq!(r.status, ResponseStatus::Submitted, "stored");
+        let r = kintsugi_core::crypto::records::response(r).expect("opens");
         assert!(r.answers.expect("answers").contains("\"anger\":6"));
     }
 }

@@ -557,6 +557,7 @@ async fn reviewing_responses_with_a_comment(app: TestApp) {
         .await
         .expect("query")
         .expect("response");
+    let stored = kintsugi_core::crypto::records::response(stored).expect("opens");
     assert_eq!(stored.status, ResponseStatus::Reviewed);
     assert_eq!(stored.counselor_comment.as_deref(), Some(comment));
     assert!(stored.reviewed_at.is_some());

@@ -12,6 +12,7 @@ mod browser_journeys;
 mod cli;
 mod couples_api;
 mod couples_pages;
+mod encryption;
 mod health;
 mod homework_api;
 mod homework_client;

@@ -112,12 +112,14 @@ fn note_fields(version: &str, action: &str, data: &str) -> Vec<(&'static str, St
     ]
 }
 
+/// The stored note, its sealed body opened with the data key.
 async fn stored_note(app: &TestApp, session: Uuid) -> Option<note::Model> {
     note::Entity::find()
         .filter(note::Column::SessionId.eq(session))
         .one(&app.db)
         .await
         .expect("note")
+        .map(|n| kintsugi_core::crypto::records::note(n).expect("opens"))
 }
 
 async fn scheduling_rescheduling_and_attendance(app: TestApp) {

@@ -328,6 +328,7 @@ async fn override_and_reopen_need_a_reason_and_keep_history(app: TestApp) {
         .await
         .expect("events")
         .into_iter()
+        .map(|e| kintsugi_core::crypto::records::stage_event(e).expect("opens"))
         .map(|e| format!("{:?}:{}", e.kind, e.reason.unwrap_or_default()))
         .collect();
     for expected in [

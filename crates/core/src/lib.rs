@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod couples;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;

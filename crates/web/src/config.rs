@@ -3,6 +3,7 @@
 //! variable and what is wrong with it.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
@@ -26,7 +27,12 @@ pub struct Config {
     pub mail_from: String,
     /// Mark cookies `Secure` (and `__Host-` prefixed); on whenever the server is behind HTTPS.
     pub secure_cookies: bool,
+    /// `KINTSUGI_DATA_KEY`: the key that seals clinical text at rest, base64 of 32 random
+    /// bytes (checked here; loaded at start-up by `cli::keys`). When unset, the key file is used.
     pub data_key: Option<SecretString>,
+    /// `KINTSUGI_DATA_KEY_FILE`: where the key is kept when `KINTSUGI_DATA_KEY` is unset; made
+    /// on first run (mode 0600). Default: `kintsugi.key` beside the SQLite file, or in `data/`.
+    pub data_key_file: PathBuf,
     /// Failed and successful sign-in attempts allowed per account and per IP address, per
     /// three minutes.
     pub sign_in_attempts: u32,
@@ -125,6 +131,15 @@ impl Config {
         };
 
         let data_key = var("KINTSUGI_DATA_KEY").map(SecretString::from);
+        if let Some(key) = &data_key {
+            use secrecy::ExposeSecret;
+            // The message says what is wrong, never what was given.
+            kintsugi_core::crypto::DataKey::from_base64(key.expose_secret())
+                .map_err(|e| err("KINTSUGI_DATA_KEY", e.to_string()))?;
+        }
+        let data_key_file = var("KINTSUGI_DATA_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| default_key_file(&database_url));
 
         let sign_in_attempts = match var("KINTSUGI_SIGN_IN_ATTEMPTS") {
             None => 10,
@@ -151,6 +166,7 @@ impl Config {
             mail_from,
             secure_cookies,
             data_key,
+            data_key_file,
             sign_in_attempts,
         };
         // Parsed here so that a bad SMTP setting stops start-up with one line.
@@ -163,6 +179,7 @@ impl Config {
         let mut config =
             Self::from_lookup(|_| None).unwrap_or_else(|e| unreachable!("defaults are valid: {e}"));
         config.database_url = database_url.to_owned();
+        config.data_key_file = default_key_file(database_url);
         config
     }
 }
@@ -316,6 +333,15 @@ impl SmtpSettings {
             hello_name,
         }))
     }
+}
+
+/// `kintsugi.key` in the data directory: beside the SQLite file, else `data/`.
+fn default_key_file(database_url: &str) -> PathBuf {
+    let dir = kintsugi_core::db::sqlite_path(database_url)
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("data"));
+    dir.join("kintsugi.key")
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -507,6 +533,40 @@ mod tests {
             );
             assert!(!line.contains("p@"), "{line}");
         }
+    }
+
+    #[test]
+    fn the_data_key_is_checked_and_never_echoed() {
+        let good = kintsugi_core::crypto::DataKey::generate().to_base64();
+        let c = load(&[("KINTSUGI_DATA_KEY", &good)]).expect("valid key");
+        assert!(!format!("{c:?}").contains(&good));
+        for bad in ["hunter2hunter2", "c2hvcnQ=", &format!("{good}AAAA")] {
+            let e = load(&[("KINTSUGI_DATA_KEY", bad)]).expect_err(bad);
+            assert_eq!(e.var, "KINTSUGI_DATA_KEY");
+            assert!(!e.to_string().contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_key_file_lives_beside_the_data() {
+        let at = |vars: &[(&str, &str)]| load(vars).expect("valid").data_key_file;
+        assert_eq!(at(&[]), PathBuf::from("data/kintsugi.key"));
+        assert_eq!(
+            at(&[("KINTSUGI_DATABASE_URL", "sqlite:///srv/k/main.db?mode=rwc")]),
+            PathBuf::from("/srv/k/kintsugi.key")
+        );
+        assert_eq!(
+            at(&[("KINTSUGI_DATABASE_URL", "postgres://db/k")]),
+            PathBuf::from("data/kintsugi.key")
+        );
+        assert_eq!(
+            at(&[("KINTSUGI_DATA_KEY_FILE", "/etc/kintsugi/key")]),
+            PathBuf::from("/etc/kintsugi/key")
+        );
+        assert_eq!(
+            Config::for_database("sqlite:///tmp/t/k.db?mode=rwc").data_key_file,
+            PathBuf::from("/tmp/t/kintsugi.key")
+        );
     }
 
     #[test]

@@ -101,6 +101,16 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         clock: SharedClock,
     ) -> Self {
+        // Clinical text is sealed with the process's data key, installed once as `serve` does;
+        // the key file beside a SQLite database lets the real binary open the same data.
+        kintsugi_core::crypto::install(kintsugi_core::crypto::Keyring::new(data_key().clone()))
+            .expect("one data key per test process");
+        if backend == Backend::Sqlite {
+            let file = Config::for_database(&url).data_key_file;
+            if !file.exists() {
+                kintsugi_web::cli::keys::create_key_file(&file, data_key()).expect("key file");
+            }
+        }
         let db = kintsugi_core::db::connect(&url).await.expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
         kintsugi_core::homework::library::install_builtins(&db)
@@ -219,6 +229,12 @@ impl TestApp {
     pub fn api(&self, token: &str) -> http::Api {
         http::Api::new(self, token)
     }
+}
+
+/// The data key of every server this test process starts in-process.
+pub fn data_key() -> &'static kintsugi_core::crypto::DataKey {
+    static KEY: std::sync::OnceLock<kintsugi_core::crypto::DataKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(kintsugi_core::crypto::DataKey::generate)
 }
 
 /// A new, empty database: a SQLite file in a temporary folder, or a new PostgreSQL database

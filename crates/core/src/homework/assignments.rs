@@ -224,10 +224,11 @@ async fn details(
     let responses = if ids.is_empty() {
         Vec::new()
     } else {
-        response::Entity::find()
+        let rows = response::Entity::find()
             .filter(response::Column::AssignmentId.is_in(ids))
             .all(db)
-            .await?
+            .await?;
+        crate::crypto::records::all(rows, crate::crypto::records::response)?
     };
     let mut by_assignment: HashMap<Uuid, Vec<(PartnerRole, response::Model)>> = HashMap::new();
     for r in responses {
@@ -365,11 +366,16 @@ pub async fn review(
                 .into_inner(),
         )
     };
+    let sealed = crate::crypto::seal_opt(
+        crate::crypto::Field::ResponseComment,
+        r.id,
+        comment.as_deref(),
+    )?;
     let tx = begin_write(db).await?;
     let mut m = r.into_active_model();
     m.status = Set(ResponseStatus::Reviewed);
     m.reviewed_at = Set(Some(clock.now()));
-    m.counselor_comment = Set(comment);
+    m.counselor_comment = Set(sealed);
     m.updated_at = Set(clock.now());
     m.update(&tx).await?;
     audit::record(

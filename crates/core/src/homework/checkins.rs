@@ -109,6 +109,7 @@ pub async fn scale_series(
         )
         .all(db)
         .await?;
+    let responses = crate::crypto::records::all(responses, crate::crypto::records::response)?;
     if responses.is_empty() {
         return Ok(Vec::new());
     }

@@ -16,6 +16,7 @@ use super::library::{self, Exercise};
 use super::prompts::{Answer, CheckedAnswers, RawAnswer, check_answers};
 use super::{ResponseStatus, partner_may_read};
 use crate::clock::Clock;
+use crate::crypto::{self, Field};
 use crate::db::begin_write;
 use crate::entities::{assignment, partner, response};
 use crate::error::CoreError;
@@ -49,6 +50,7 @@ async fn load(
     db: &impl ConnectionTrait,
     responses: Vec<response::Model>,
 ) -> Result<Vec<Homework>, CoreError> {
+    let responses = crypto::records::all(responses, crypto::records::response)?;
     let ids: Vec<Uuid> = responses.iter().map(|r| r.assignment_id).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -196,12 +198,14 @@ pub async fn save_draft(
         return Ok(Saved::AlreadySubmitted);
     }
     let checked: CheckedAnswers = check_answers(&h.exercise.prompts, raw, false);
+    let sealed = crypto::seal(
+        Field::ResponseAnswers,
+        response_id,
+        &encode(&checked.answers)?,
+    )?;
     let tx = begin_write(db).await?;
     let res = response::Entity::update_many()
-        .col_expr(
-            response::Column::Answers,
-            Expr::value(encode(&checked.answers)?),
-        )
+        .col_expr(response::Column::Answers, Expr::value(sealed))
         .col_expr(response::Column::Status, Expr::value(ResponseStatus::Draft))
         .col_expr(response::Column::UpdatedAt, Expr::value(clock.now()))
         .col_expr(
@@ -251,13 +255,15 @@ pub async fn submit(
     }
     let shareable = h.assignment.visibility == super::Visibility::Shareable;
     let now: DateTime<Utc> = clock.now();
+    let sealed = crypto::seal(
+        Field::ResponseAnswers,
+        response_id,
+        &encode(&checked.answers)?,
+    )?;
     let tx = begin_write(db).await?;
     // Conditional on the status, so that only one of several simultaneous submits wins.
     let res = response::Entity::update_many()
-        .col_expr(
-            response::Column::Answers,
-            Expr::value(encode(&checked.answers)?),
-        )
+        .col_expr(response::Column::Answers, Expr::value(sealed))
         .col_expr(
             response::Column::Status,
             Expr::value(ResponseStatus::Submitted),

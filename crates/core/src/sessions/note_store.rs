@@ -17,6 +17,7 @@ use super::notes::{AddendumText, NoteContent};
 use super::store;
 use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
+use crate::crypto::{self, Field};
 use crate::db::begin_write;
 use crate::entities::{note, note_addendum};
 use crate::error::CoreError;
@@ -55,12 +56,14 @@ pub async fn get(
     else {
         return Ok(None);
     };
+    let note = crypto::records::note(note)?;
     let content = NoteContent::from_body(&note.body)?;
     let addenda = note_addendum::Entity::find()
         .filter(note_addendum::Column::NoteId.eq(note.id))
         .order_by_asc(note_addendum::Column::SignedAt)
         .all(db)
         .await?;
+    let addenda = crypto::records::all(addenda, crypto::records::addendum)?;
     Ok(Some(NoteRecord {
         note,
         content,
@@ -109,11 +112,12 @@ pub async fn save_draft(
             if expected_version.is_some_and(|v| v != 0) {
                 return Err(CoreError::Conflict(STALE.into()));
             }
+            let id = Uuid::new_v4();
             note::ActiveModel {
-                id: Set(Uuid::new_v4()),
+                id: Set(id),
                 session_id: Set(session_id),
                 format: Set(content.format().key().to_owned()),
-                body: Set(content.to_body()),
+                body: Set(crypto::seal(Field::NoteBody, id, &content.to_body())?),
                 status: Set(DRAFT.to_owned()),
                 signed_by: Set(None),
                 signed_at: Set(None),
@@ -134,7 +138,14 @@ pub async fn save_draft(
             }
             let result = note::Entity::update_many()
                 .col_expr(note::Column::Format, Expr::value(content.format().key()))
-                .col_expr(note::Column::Body, Expr::value(content.to_body()))
+                .col_expr(
+                    note::Column::Body,
+                    Expr::value(crypto::seal(
+                        Field::NoteBody,
+                        current.id,
+                        &content.to_body(),
+                    )?),
+                )
                 .col_expr(note::Column::Version, Expr::value(current.version + 1))
                 .col_expr(note::Column::UpdatedAt, Expr::value(now))
                 .filter(note::Column::Id.eq(current.id))
@@ -160,7 +171,7 @@ pub async fn save_draft(
     )
     .await?;
     tx.commit().await?;
-    Ok(saved)
+    crypto::records::note(saved)
 }
 
 /// Proof that the counselor confirmed who they are just now: only [`confirm_signer`] and
@@ -304,10 +315,11 @@ pub async fn add_addendum(
                 "Addenda are for signed notes. While the note is a draft, edit it instead.".into(),
             )
         })?;
+    let id = Uuid::new_v4();
     let addendum = note_addendum::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         note_id: Set(note.id),
-        body: Set(text.as_str().to_owned()),
+        body: Set(crypto::seal(Field::AddendumBody, id, text.as_str())?),
         signed_by: Set(counselor_id),
         signed_at: Set(now),
         content_hash: Set(text.content_hash(note.id, now)),
@@ -323,5 +335,5 @@ pub async fn add_addendum(
     )
     .await?;
     tx.commit().await?;
-    Ok(addendum)
+    crypto::records::addendum(addendum)
 }

@@ -343,12 +343,17 @@ async fn event(
     actor_id: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> Result<(), CoreError> {
+    let id = Uuid::new_v4();
     stage_event::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         couple_id: Set(couple_id),
         stage: Set(stage),
         kind: Set(kind),
-        reason: Set(reason.map(|r| r.as_str().to_owned())),
+        reason: Set(crate::crypto::seal_opt(
+            crate::crypto::Field::StageEventReason,
+            id,
+            reason.map(Reason::as_str),
+        )?),
         actor_id: Set(actor_id),
         at: Set(at),
     }
@@ -407,6 +412,7 @@ pub async fn history(
         .order_by_asc(stage_event::Column::At)
         .all(db)
         .await?;
+    let events = crate::crypto::records::all(events, crate::crypto::records::stage_event)?;
     let overridden = events
         .iter()
         .any(|e| e.kind == StageEventKind::GateOverride);

@@ -1,8 +1,11 @@
-//! The command line: `serve` (the default), `migrate`, `create-counselor`, `api-token`, `demo`.
-//! Each command is a thin wrapper over the same core functions the pages use.
+//! The command line: `serve` (the default), `migrate`, `create-counselor`, `api-token`, `demo`,
+//! `worker`, `rotate-key`. Each command is a thin wrapper over the same
+//! core functions the pages use.
 
 mod accounts;
 mod demo;
+pub mod keys;
+mod rotate;
 mod serve;
 mod worker;
 
@@ -40,6 +43,9 @@ enum Command {
     Demo,
     /// Run the mail worker alone (for deployments with several web instances).
     Worker,
+    /// Encrypt all clinical text again with a new data key. Stop Kintsugi first; safe to run
+    /// again after an interruption.
+    RotateKey(rotate::RotateKeyArgs),
 }
 
 /// Run the command line; the exit code says whether it worked.
@@ -65,6 +71,12 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
+        // A key that is missing or does not fit the data is configuration, found only once the
+        // database is open: the same one line and exit code as any other bad setting.
+        Err(e) if e.downcast_ref::<crate::config::ConfigError>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -88,11 +100,20 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::ApiToken(args) => accounts::api_token(config, args).await,
         Command::Demo => demo::run(config).await,
         Command::Worker => worker::run(config).await,
+        Command::RotateKey(args) => rotate::run(config, args).await,
     }
 }
 
-/// Connect to the configured database and bring its schema up to date.
+/// Connect to the configured database, bring its schema up to date, and load the data key
+/// (checked against the data, installed for this process: see [`keys::prepare`]).
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = connect_and_migrate_only(config).await?;
+    keys::prepare(config, &db).await?;
+    Ok(db)
+}
+
+/// [`connect_and_migrate`] without the data key (for `rotate-key`, which brings its own).
+pub async fn connect_and_migrate_only(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let db = kintsugi_core::db::connect(&config.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))?;
