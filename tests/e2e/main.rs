@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod audit;
 mod auth;
+mod backup;
 mod bad_input;
 mod browser_journeys;
 mod cli;

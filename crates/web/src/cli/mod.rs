@@ -1,8 +1,9 @@
 //! The command line: `serve` (the default), `migrate`, `create-counselor`, `api-token`, `demo`,
-//! `worker`, `rotate-key`. Each command is a thin wrapper over the same
+//! `worker`, `backup`, `restore`, `rotate-key`. Each command is a thin wrapper over the same
 //! core functions the pages use.
 
 mod accounts;
+mod backup;
 mod demo;
 pub mod keys;
 mod rotate;
@@ -43,6 +44,12 @@ enum Command {
     Demo,
     /// Run the mail worker alone (for deployments with several web instances).
     Worker,
+    /// Write a consistent copy of the database to PATH, also while Kintsugi runs (SQLite:
+    /// online backup; PostgreSQL: pg_dump). Clinical text stays encrypted in it.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into the configured database (refuses to replace records without
+    /// --force). Stop Kintsugi first.
+    Restore(backup::RestoreArgs),
     /// Encrypt all clinical text again with a new data key. Stop Kintsugi first; safe to run
     /// again after an interruption.
     RotateKey(rotate::RotateKeyArgs),
@@ -100,6 +107,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::ApiToken(args) => accounts::api_token(config, args).await,
         Command::Demo => demo::run(config).await,
         Command::Worker => worker::run(config).await,
+        Command::Backup(args) => backup::backup(config, args).await,
+        Command::Restore(args) => backup::restore(config, args).await,
         Command::RotateKey(args) => rotate::run(config, args).await,
     }
 }
