@@ -81,6 +81,32 @@ async fn the_openapi_document_lists_every_api_route() {
             assert_eq!(r.status(), 401, "{method} {path}");
         }
     }
+    // Every operation documents the answers every request can get (scripts/schemathesis checks
+    // that each answer is documented); those with a body also the body's refusals.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("methods") {
+            let responses = op["responses"].as_object().expect("responses");
+            for status in ["400", "401"] {
+                assert!(responses.contains_key(status), "{method} {path}: {status}");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path}: {status}");
+                }
+            }
+        }
+    }
+    // Request schemas say what the parsers accept: key lists are enums, text is bounded.
+    let stage = &paths["/api/v1/couples/{couple_id}/stages/{stage}/complete"]["post"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "stage")
+        .expect("stage parameter")["schema"]["enum"];
+    assert_eq!(stage.as_array().map(Vec::len), Some(6), "{stage}");
+    let label = &doc["components"]["schemas"]["NewCoupleBody"]["properties"]["label"];
+    assert_eq!(label["maxLength"], 120, "{label}");
+    assert!(label["pattern"].is_string(), "{label}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let tags: Vec<&str> = doc["tags"]
         .as_array()

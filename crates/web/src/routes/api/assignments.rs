@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::exercises::{ExerciseJson, exercise_json, query_map};
 use super::json::ApiJson;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -236,8 +237,10 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 #[allow(dead_code)]
 pub struct ListParams {
     /// 1-based page number.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -330,10 +333,11 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct RecurrenceBody {
     /// `daily` or `weekly`.
+    #[schema(schema_with = schema::recurrence)]
     pub every: String,
     /// The last day (`YYYY-MM-DD`, in `time_zone`) an occurrence may fall on, inclusive. At most
     /// 120 occurrences.
-    #[schema(format = Date)]
+    #[schema(schema_with = schema::date)]
     pub until: String,
 }
 
@@ -341,19 +345,23 @@ pub struct RecurrenceBody {
 #[serde(deny_unknown_fields)]
 pub struct NewAssignmentBody {
     /// An exercise of your library (a built-in or your own).
-    #[schema(format = Uuid)]
+    #[schema(schema_with = schema::uuid)]
     pub exercise_id: String,
     /// `involved`, `hurt`, or both: each assignee gets their own response.
+    #[schema(schema_with = schema::assignees)]
     pub assignees: Vec<String>,
     /// When it is due: an RFC 3339 instant (`2026-05-01T19:00:00+02:00`), or a local date-time
     /// without offset (`2026-05-01T19:00`) read in `time_zone`. In the future, at most two
     /// years ahead.
+    #[schema(schema_with = schema::due_at)]
     pub due_at: String,
     /// IANA time zone for a local `due_at` and for stepping recurrences (so that a weekly 19:00
     /// stays 19:00 across daylight-saving changes). Defaults to your own time zone.
+    #[schema(schema_with = schema::or_null::time_zone)]
     pub time_zone: Option<String>,
     /// `counselor_only` (only you read the responses) or `shareable` (each client may choose
     /// to let their partner read theirs).
+    #[schema(schema_with = schema::visibility)]
     pub visibility: String,
     /// Repeat daily or weekly until an end date; each occurrence is its own assignment.
     pub recurrence: Option<RecurrenceBody>,
@@ -590,8 +598,10 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 pub struct AssignmentPatch {
     /// The new due time, as when assigning.
+    #[schema(schema_with = schema::due_at)]
     pub due_at: String,
     /// IANA time zone for a local `due_at`; defaults to your own.
+    #[schema(schema_with = schema::or_null::time_zone)]
     pub time_zone: Option<String>,
 }
 
@@ -683,6 +693,7 @@ pub async fn cancel(
 pub struct ReviewBody {
     /// A comment the client reads with their response (up to 4000 characters); empty or
     /// absent for none.
+    #[schema(schema_with = schema::or_null::review_comment)]
     pub comment: Option<String>,
 }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::ApiJson;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -103,21 +104,28 @@ pub struct CoupleList {
     pub total: u64,
 }
 
+/// The query parameters of the caseload list; `list_query` reads them (any other is refused).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
     /// 1-based page number.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
     /// Part of a couple's label.
+    #[param(max_length = 120)]
     q: Option<String>,
     /// `active`, `paused` or `closed`.
+    #[param(schema_with = schema::couple_status)]
     status: Option<String>,
     /// A stage key: couples currently in that stage; or `complete`: all stages complete.
+    #[param(schema_with = schema::stage_filter)]
     stage: Option<String>,
     /// `label`, `updated` or `intake`.
+    #[param(schema_with = schema::caseload_sort)]
     sort: Option<String>,
 }
 
@@ -264,25 +272,31 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct PartnerBody {
     /// `involved` or `hurt`.
+    #[schema(schema_with = schema::role)]
     pub role: String,
+    #[schema(schema_with = schema::name)]
     pub name: String,
+    #[schema(schema_with = schema::email)]
     pub email: String,
     /// IANA time zone name, e.g. `Europe/Berlin`.
+    #[schema(schema_with = schema::time_zone)]
     pub timezone: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCoupleBody {
+    #[schema(schema_with = schema::label)]
     pub label: String,
     #[serde(default)]
     pub open_agreement: bool,
     /// Defaults to today.
-    #[schema(format = Date)]
+    #[schema(schema_with = schema::or_null::couple_date)]
     pub intake_date: Option<String>,
-    #[schema(format = Date)]
+    #[schema(schema_with = schema::or_null::couple_date)]
     pub disclosure_date: Option<String>,
     /// Exactly two: one `involved`, one `hurt`.
+    #[schema(min_items = 2, max_items = 2)]
     pub partners: Vec<PartnerBody>,
 }
 
@@ -444,26 +458,34 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[serde(deny_unknown_fields)]
 pub struct PartnerPatch {
     /// Which partner to change: `involved` or `hurt`.
+    #[schema(schema_with = schema::role)]
     pub role: String,
+    #[schema(schema_with = schema::or_null::name)]
     pub name: Option<String>,
+    #[schema(schema_with = schema::or_null::email)]
     pub email: Option<String>,
+    #[schema(schema_with = schema::or_null::time_zone)]
     pub timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CouplePatch {
+    #[schema(schema_with = schema::or_null::label)]
     pub label: Option<String>,
     pub open_agreement: Option<bool>,
     /// `active`, `paused` or `closed`.
+    #[schema(schema_with = schema::or_null::couple_status)]
     pub status: Option<String>,
-    #[schema(format = Date)]
+    #[schema(schema_with = schema::or_null::couple_date)]
     pub intake_date: Option<String>,
     /// `null` removes the disclosure date.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(schema_with = schema::or_null::couple_date)]
     pub disclosure_date: Option<Option<String>>,
+    /// At most one change per partner.
     #[serde(default)]
+    #[schema(max_items = 2)]
     pub partners: Vec<PartnerPatch>,
     /// The version you read; a stale version answers 409 instead of overwriting.
     pub version: Option<i32>,

@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::json::ApiJson;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -130,8 +131,10 @@ pub struct ExerciseList {
 #[allow(dead_code)]
 pub struct ListParams {
     /// Only exercises of this stage (a stage key).
+    #[param(schema_with = schema::stage)]
     stage: Option<String>,
     /// Only exercises written for `involved`, `hurt` or `both`.
+    #[param(schema_with = schema::recipient)]
     recipient: Option<String>,
 }
 
@@ -225,19 +228,25 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 pub struct PromptBody {
     /// 1 to 40 characters of a-z, 0-9 and `_`, unique within the exercise.
+    #[schema(schema_with = schema::prompt_key)]
     pub key: String,
     /// The question the client answers (up to 1000 characters).
+    #[schema(schema_with = schema::prompt_label)]
     pub label: String,
     /// `long_text`, `short_text`, `scale`, `single_choice` or `checklist`.
+    #[schema(schema_with = schema::prompt_kind)]
     pub kind: String,
     /// Whether a submission needs an answer here (default false).
     #[serde(default)]
     pub required: bool,
     /// For `single_choice` and `checklist` only: 2 to 20 choices of up to 200 characters.
+    #[schema(schema_with = schema::or_null::option_list)]
     pub options: Option<Vec<String>>,
     /// For `scale` only: what 0 means (up to 60 characters).
+    #[schema(schema_with = schema::or_null::end_label)]
     pub low_label: Option<String>,
     /// For `scale` only: what 10 means (up to 60 characters).
+    #[schema(schema_with = schema::or_null::end_label)]
     pub high_label: Option<String>,
 }
 
@@ -245,14 +254,19 @@ pub struct PromptBody {
 #[serde(deny_unknown_fields)]
 pub struct NewExerciseBody {
     /// Up to 200 characters.
+    #[schema(schema_with = schema::title)]
     pub title: String,
     /// A stage key.
+    #[schema(schema_with = schema::stage)]
     pub stage: String,
     /// `involved`, `hurt` or `both`.
+    #[schema(schema_with = schema::recipient)]
     pub recipient: String,
     /// What the client reads first (up to 4000 characters; new lines allowed).
+    #[schema(schema_with = schema::instructions)]
     pub instructions: String,
     /// 1 to 40 prompts, in order.
+    #[schema(min_items = 1, max_items = 40)]
     pub prompts: Vec<PromptBody>,
 }
 

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::exercises::query_map;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -59,7 +60,18 @@ impl LinkAction {
 pub struct LinkParams {
     /// `send` (the default): email a fresh link, earlier links stay live; `rotate`: every live
     /// link dies and one new link is emailed; `revoke`: every live link dies.
+    #[param(schema_with = schema::link_action)]
     action: Option<String>,
+}
+
+/// The partner in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct RolePath {
+    /// Which partner: `involved` or `hurt`.
+    #[param(schema_with = schema::role)]
+    role: String,
 }
 
 /// What was done. Never the link itself: that goes only to the partner, by email.
@@ -83,7 +95,7 @@ pub struct LinkResult {
     tag = "links",
     params(
         ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        ("role" = String, Path, description = "Which partner: `involved` or `hurt`"),
+        RolePath,
         LinkParams,
     ),
     responses(

@@ -8,6 +8,7 @@ pub mod json;
 pub mod links;
 pub mod outbox;
 pub mod progress;
+pub mod schema;
 pub mod sessions;
 
 use std::sync::OnceLock;
@@ -75,9 +76,93 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn openapi_document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        let (_, doc) = router().split_for_parts();
+        let (_, mut doc) = router().split_for_parts();
+        CommonResponses.modify(&mut doc);
         doc.to_pretty_json().unwrap_or_default()
     })
+}
+
+/// The answers every operation can give besides its own, documented where an operation does
+/// not already describe them (its own description is more precise). Each is added only where
+/// it can happen, so the document stays true:
+/// - 400: a body, query string or path segment that cannot be read at all (not JSON, not
+///   UTF-8);
+/// - 401: no valid token (every operation needs one);
+/// - 404: an id in the path that names nothing on your caseload (operations with path
+///   parameters);
+/// - 413 and 415: a body too large, or not sent as JSON (operations with a body);
+/// - 422: a parameter or body field that is invalid (operations with parameters or a body).
+///
+/// It runs on the merged document (after the routes are added), so it sees every operation.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let has_body = op.request_body.is_some();
+                let mut common = vec![
+                    (
+                        "400",
+                        "The request could not be read (a body that is not JSON, or a query string or path that cannot be decoded)",
+                    ),
+                    ("401", "No valid token"),
+                ];
+                if in_path {
+                    common.push(("404", "Nothing with that id on your caseload"));
+                }
+                if has_body {
+                    common.push(("413", "Body too large"));
+                    common.push((
+                        "415",
+                        "The body was not sent as JSON (`Content-Type: application/json`)",
+                    ));
+                }
+                // Ids in the path that do not parse are simply not found (404); other
+                // parameters (a stage, a role, the query) can be invalid.
+                let checked_params = params.iter().any(|p| {
+                    !matches!(p.parameter_in, ParameterIn::Path) || !p.name.ends_with("_id")
+                });
+                if has_body || checked_params {
+                    common.push((
+                        "422",
+                        "A parameter or field is invalid; `errors` names each",
+                    ));
+                }
+                for (status, description) in common {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description).into());
+                }
+            }
+        }
+    }
 }
 
 pub async fn openapi_json() -> impl IntoResponse {

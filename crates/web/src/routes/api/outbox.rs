@@ -49,7 +49,7 @@ const PER_PAGE: u64 = 50;
     get,
     path = "/api/v1/outbox",
     tag = "email",
-    params(("page" = Option<u64>, Query, description = "1-based page number")),
+    params(("page" = Option<u64>, Query, minimum = 1, maximum = 100_000, description = "1-based page number")),
     responses(
         (status = 200, description = "One page of messages", body = OutboxList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -11,10 +11,11 @@ use kintsugi_core::couples::store as couples;
 use kintsugi_core::stages::store::{self, StageAction, StageHistory};
 use kintsugi_core::stages::{Marker, Rating, Reason, Stage, StageStatus};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::json::ApiJson;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -142,13 +143,30 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 pub struct RatingBody {
     /// A marker key, e.g. `full_acknowledgement`.
+    #[schema(schema_with = schema::marker)]
     pub marker: String,
-    /// `not_yet`, `emerging` or `consistent`.
+    /// `not_yet`, `emerging`, `consistent` or `not_applicable`.
+    #[schema(schema_with = schema::rating)]
     pub rating: String,
-    /// The session the rating comes from (optional).
-    #[schema(format = Uuid)]
+    /// The session the rating comes from (optional; one session for all ratings of a request).
+    #[schema(schema_with = schema::or_null::uuid)]
     pub session_id: Option<String>,
 }
+
+/// The body of a rating request: 1 to 100 ratings (`Vec<RatingBody>` on the wire).
+pub struct RatingList;
+
+impl utoipa::PartialSchema for RatingList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(<RatingBody as utoipa::PartialSchema>::schema())
+            .min_items(Some(1))
+            .max_items(Some(100))
+            .into()
+    }
+}
+
+impl ToSchema for RatingList {}
 
 async fn perform(
     state: &AppState,
@@ -177,7 +195,7 @@ async fn perform(
     path = "/api/v1/couples/{couple_id}/markers",
     tag = "stages",
     params(("couple_id" = String, Path, format = Uuid, description = "The couple's id")),
-    request_body = Vec<RatingBody>,
+    request_body = RatingList,
     responses(
         (status = 200, description = "The progress after rating", body = ProgressJson),
         (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -253,8 +271,20 @@ fn api_stage(raw: &str) -> Result<Stage, AppError> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
-    /// Why: kept in the couple's history, the audit log and the progress report.
+    /// Why: kept in the couple's history, the audit log and the progress report (up to 2000
+    /// characters).
+    #[schema(schema_with = schema::reason)]
     pub reason: String,
+}
+
+/// A stage in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct StagePath {
+    /// Stage key.
+    #[param(schema_with = schema::stage)]
+    stage: String,
 }
 
 fn reason(body: &ReasonBody) -> Result<Reason, AppError> {
@@ -272,7 +302,7 @@ fn reason(body: &ReasonBody) -> Result<Reason, AppError> {
     tag = "stages",
     params(
         ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        ("stage" = String, Path, description = "Stage key"),
+        StagePath,
     ),
     responses(
         (status = 200, description = "The progress after completion", body = ProgressJson),
@@ -302,7 +332,7 @@ pub async fn complete(
     tag = "stages",
     params(
         ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        ("stage" = String, Path, description = "A gated stage key (before_the_affair, current_struggles, shared_responsibility)"),
+        StagePath,
     ),
     request_body = ReasonBody,
     responses(
@@ -342,7 +372,7 @@ pub async fn override_gate(
     tag = "stages",
     params(
         ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        ("stage" = String, Path, description = "Stage key"),
+        StagePath,
     ),
     request_body = ReasonBody,
     responses(

@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 
 use super::exercises::query_map;
 use super::json::ApiJson;
+use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::documents::{self, Pdf};
@@ -217,8 +218,10 @@ async fn own_session(
 #[allow(dead_code)]
 pub struct ListParams {
     /// 1-based page number.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -319,12 +322,17 @@ pub async fn list(
 pub struct NewSessionBody {
     /// RFC 3339 (`2026-05-01T17:30:00+02:00`); up to a year back (to record a past session) and
     /// two years ahead.
+    #[schema(schema_with = schema::rfc3339)]
     pub starts_at: String,
     /// 10 to 480.
+    #[schema(minimum = 10, maximum = 480)]
     pub duration_minutes: i64,
     /// `office` (default) or `video`.
+    #[schema(schema_with = schema::or_null::location)]
     pub location: Option<String>,
-    /// For an office session, an optional room or address; for a video session, its https link.
+    /// For an office session, an optional room or address (up to 300 characters); for a video
+    /// session, its https link.
+    #[schema(schema_with = schema::or_null::location_detail)]
     pub location_detail: Option<String>,
 }
 
@@ -419,13 +427,19 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 pub struct SessionPatch {
     /// A new start (RFC 3339). Only a session without recorded attendance moves.
+    #[schema(schema_with = schema::or_null::rfc3339)]
     pub starts_at: Option<String>,
+    /// 10 to 480.
+    #[schema(minimum = 10, maximum = 480)]
     pub duration_minutes: Option<i64>,
     /// `office` or `video`.
+    #[schema(schema_with = schema::or_null::location)]
     pub location: Option<String>,
+    #[schema(schema_with = schema::or_null::location_detail)]
     pub location_detail: Option<String>,
     /// `attended`, `cancelled` or `no_show`; sent alone. Attended and no-show once the session
     /// has begun; a cancelled session stays cancelled.
+    #[schema(schema_with = schema::or_null::attendance)]
     pub attendance: Option<String>,
 }
 
@@ -541,14 +555,20 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// `DAP` or `SOAP`.
+    #[schema(schema_with = schema::note_format)]
     pub format: String,
     /// DAP only. Each section: up to 40,000 characters; line breaks are kept.
+    #[schema(schema_with = schema::or_null::note_section)]
     pub data: Option<String>,
     /// SOAP only.
+    #[schema(schema_with = schema::or_null::note_section)]
     pub subjective: Option<String>,
     /// SOAP only.
+    #[schema(schema_with = schema::or_null::note_section)]
     pub objective: Option<String>,
+    #[schema(schema_with = schema::or_null::note_section)]
     pub assessment: Option<String>,
+    #[schema(schema_with = schema::or_null::note_section)]
     pub plan: Option<String>,
     /// The note's `version` this edit started from; the save is refused with 409 if the note
     /// changed since. Leave it out to replace the latest draft.
@@ -700,6 +720,7 @@ pub async fn sign_note(
 #[serde(deny_unknown_fields)]
 pub struct AddendumBody {
     /// Up to 20,000 characters.
+    #[schema(schema_with = schema::addendum)]
     pub text: String,
 }
 
@@ -770,8 +791,10 @@ pub async fn note_pdf(
 #[allow(dead_code)]
 pub struct ReportParams {
     /// First day (`YYYY-MM-DD`, your time zone); default: the couple's intake date.
+    #[param(schema_with = schema::date)]
     from: Option<String>,
     /// Last day, included; default: today.
+    #[param(schema_with = schema::date)]
     to: Option<String>,
 }
 
