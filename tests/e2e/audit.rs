@@ -14,6 +14,7 @@ db_tests!(
     sign_ins_and_couple_reads_and_changes_are_audited,
     the_trail_is_append_only_in_the_database,
     admins_filter_and_export_the_audit_log,
+    refused_access_is_audited_with_the_route_not_the_path,
 );
 
 async fn events(app: &TestApp) -> Vec<audit_event::Model> {
@@ -208,4 +209,48 @@ async fn admins_filter_and_export_the_audit_log(app: TestApp) {
     let actions: Vec<String> = events(&app).await.into_iter().map(|e| e.action).collect();
     assert!(actions.iter().any(|a| a == "audit_log_viewed"));
     assert!(actions.iter().any(|a| a == "audit_log_exported"));
+}
+
+async fn refused_access_is_audited_with_the_route_not_the_path(app: TestApp) {
+    let owner = app
+        .counselor("Owner", "owner@practice.example", Role::Counselor)
+        .await;
+    let created: serde_json::Value = app
+        .api(&app.api_token(owner.id).await)
+        .post_json("/api/v1/couples", &couple_json("Private Couple"))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let prober = app
+        .counselor("Prober", "prober@practice.example", Role::Counselor)
+        .await;
+    let b = Browser::new(&app);
+    b.sign_in("prober@practice.example", PASSWORD).await;
+    assert_eq!(
+        b.get(&format!("/couples/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let api = app.api(&app.api_token(prober.id).await);
+    assert_eq!(
+        api.get(&format!("/api/v1/couples/{id}/progress"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // An unknown path is not a record: no refusal is recorded for it.
+    assert_eq!(b.get("/no/such/page").await.status(), StatusCode::NOT_FOUND);
+    let refusals: Vec<audit_event::Model> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "access_refused")
+        .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    for e in &refusals {
+        assert_eq!(e.actor_id, Some(prober.id));
+        let route = e.detail.clone().unwrap_or_default();
+        assert!(route.contains("{couple_id}"), "the route template: {route}");
+        assert!(!route.contains(&id), "never the raw id");
+    }
 }

@@ -14,6 +14,7 @@ mod cli;
 mod couples_api;
 mod couples_pages;
 mod encryption;
+mod export;
 mod health;
 mod homework_api;
 mod homework_client;

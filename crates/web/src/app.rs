@@ -57,7 +57,11 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let secure = state.config.secure_cookies;
-    with_middleware(routes::router(state), secure)
+    let routes = routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(
+        state,
+        crate::auth::refusals::audit_refusals,
+    ));
+    with_middleware(routes, secure)
 }
 
 /// The middleware every response passes through (request ids, logging, panics, the

@@ -103,6 +103,8 @@ pub enum Action {
     AddendumAdded,
     NotePdfDownloaded,
     ReportPdfDownloaded,
+    /// A couple's whole record downloaded as a zip (JSON and PDFs).
+    CoupleExported,
     PracticeSettingsChanged,
     PasswordChanged,
     PasswordChangeRefused,
@@ -115,6 +117,7 @@ pub enum Action {
     RecoveryCodesRenewed,
     AuditLogViewed,
     AuditLogExported,
+    AccessRefused,
 }
 
 impl Action {
@@ -156,6 +159,7 @@ impl Action {
             Action::AddendumAdded => "addendum_added",
             Action::NotePdfDownloaded => "note_pdf_downloaded",
             Action::ReportPdfDownloaded => "report_pdf_downloaded",
+            Action::CoupleExported => "couple_exported",
             Action::PracticeSettingsChanged => "practice_settings_changed",
             Action::PasswordChanged => "password_changed",
             Action::PasswordChangeRefused => "password_change_refused",
@@ -168,6 +172,7 @@ impl Action {
             Action::RecoveryCodesRenewed => "recovery_codes_renewed",
             Action::AuditLogViewed => "audit_log_viewed",
             Action::AuditLogExported => "audit_log_exported",
+            Action::AccessRefused => "access_refused",
         }
     }
 }

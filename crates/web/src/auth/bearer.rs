@@ -30,6 +30,9 @@ impl FromRequestParts<AppState> for ApiCounselor {
             .await
             .map_err(AppError::from)?
             .ok_or(AppError::Unauthorized)?;
+        if let Some(slot) = parts.extensions.get::<super::refusals::ActorSlot>() {
+            slot.set(counselor.id);
+        }
         Ok(ApiCounselor(counselor))
     }
 }

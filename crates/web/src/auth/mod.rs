@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod limits;
 pub mod origin;
+pub mod refusals;
 pub mod session;
 pub mod throttle;
 pub mod totp;

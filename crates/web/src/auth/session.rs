@@ -57,6 +57,9 @@ impl FromRequestParts<AppState> for Signed {
             session_id: active.id,
             csrf_token: active.csrf_token,
         };
+        if let Some(slot) = parts.extensions.get::<super::refusals::ActorSlot>() {
+            slot.set(signed.counselor.id);
+        }
         parts.extensions.insert(signed.clone());
         Ok(signed)
     }

@@ -58,8 +58,7 @@ pub async fn note_pdf(
     actor: &Actor,
     session_id: Uuid,
 ) -> Result<Pdf, AppError> {
-    let (doc, day) = note::document(state, counselor, session_id).await?;
-    let bytes = render(move || kintsugi_reports::note::render(&doc)).await?;
+    let pdf = note_pdf_unaudited(state, counselor, session_id).await?;
     audit::record(
         &state.db,
         state.clock(),
@@ -68,9 +67,36 @@ pub async fn note_pdf(
         Some(Record::session(session_id)),
     )
     .await?;
+    Ok(pdf)
+}
+
+/// [`note_pdf`] for a caller that audits the whole of what it hands out (the couple export).
+pub async fn note_pdf_unaudited(
+    state: &AppState,
+    counselor: &counselor::Model,
+    session_id: Uuid,
+) -> Result<Pdf, AppError> {
+    let (doc, day) = note::document(state, counselor, session_id).await?;
+    let bytes = render(move || kintsugi_reports::note::render(&doc)).await?;
     Ok(Pdf {
         bytes,
         file_name: note_file_name(day),
+    })
+}
+
+/// [`report_pdf`] for a caller that audits the whole of what it hands out (the couple export).
+pub async fn report_pdf_unaudited(
+    state: &AppState,
+    counselor: &counselor::Model,
+    couple_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Pdf, AppError> {
+    let doc = report::document(state, counselor, couple_id, from, to).await?;
+    let bytes = render(move || kintsugi_reports::progress::render(&doc)).await?;
+    Ok(Pdf {
+        bytes,
+        file_name: report_file_name(from, to),
     })
 }
 
@@ -84,8 +110,7 @@ pub async fn report_pdf(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Pdf, AppError> {
-    let doc = report::document(state, counselor, couple_id, from, to).await?;
-    let bytes = render(move || kintsugi_reports::progress::render(&doc)).await?;
+    let pdf = report_pdf_unaudited(state, counselor, couple_id, from, to).await?;
     audit::record(
         &state.db,
         state.clock(),
@@ -94,10 +119,7 @@ pub async fn report_pdf(
         Some(Record::couple(couple_id)),
     )
     .await?;
-    Ok(Pdf {
-        bytes,
-        file_name: report_file_name(from, to),
-    })
+    Ok(pdf)
 }
 
 /// `session-note-2026-03-14.pdf`: the session's local date, nothing else.

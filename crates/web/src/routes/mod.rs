@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod audit_log;
 pub mod couples;
 pub mod dashboard;
+pub mod export;
 pub mod fallback;
 pub mod health;
 pub mod homework;
@@ -100,6 +101,7 @@ fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(login::routes())
         .merge(audit_log::routes())
+        .merge(export::routes())
         .merge(reminders::routes())
         .merge(api)
         .fallback(fallback::not_found)
