@@ -591,7 +591,10 @@ async fn a_long_note_grows_to_twenty_pages_numbered_right(app: TestApp) {
         "the signature shows the stored hash"
     );
     let last = flat(&text(&pdf, Some(pages)));
-    assert!(last.contains("No addenda."), "the note ends with its addenda");
+    assert!(
+        last.contains("No addenda."),
+        "the note ends with its addenda"
+    );
     let png = render_pages(&pdf, &format!("note-long-{}", tag(&app)));
     assert!(std::fs::metadata(png).expect("png").len() > 10_000);
 }

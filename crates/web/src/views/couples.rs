@@ -70,4 +70,3 @@ pub struct CouplePage {
     pub homework: super::homework_review::CoupleHomework,
     pub sessions: super::sessions::CoupleSessions,
 }
-
