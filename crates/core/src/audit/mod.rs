@@ -47,6 +47,14 @@ impl Actor {
             ip,
         }
     }
+    /// A partner acting through their homework link or an email link.
+    pub fn partner(id: Uuid, ip: Option<String>) -> Self {
+        Self {
+            kind: ActorKind::Partner,
+            id: Some(id),
+            ip,
+        }
+    }
     pub fn anonymous(ip: Option<String>) -> Self {
         Self {
             kind: ActorKind::Anonymous,
@@ -118,6 +126,8 @@ pub enum Action {
     AuditLogViewed,
     AuditLogExported,
     AccessRefused,
+    RemindersOptedOut,
+    RemindersOptedIn,
 }
 
 impl Action {
@@ -173,6 +183,8 @@ impl Action {
             Action::AuditLogViewed => "audit_log_viewed",
             Action::AuditLogExported => "audit_log_exported",
             Action::AccessRefused => "access_refused",
+            Action::RemindersOptedOut => "reminders_opted_out",
+            Action::RemindersOptedIn => "reminders_opted_in",
         }
     }
 }

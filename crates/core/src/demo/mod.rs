@@ -178,11 +178,33 @@ pub async fn load(db: &DatabaseConnection, clock: &dyn Clock) -> Result<DemoSumm
             couples += 1;
         }
     }
+    settle_outbox(db, clock).await?;
     Ok(DemoSummary {
         already_loaded: false,
         accounts,
         couples,
     })
+}
+
+/// The demo's history queued the emails it would have sent over the weeks (new homework,
+/// reminders, digests). Those already due are recorded as sent at their time, so the outbox page
+/// shows a history and a newcomer's first start does not write a burst of old emails; those
+/// still ahead (next week's session reminders) stay queued.
+async fn settle_outbox(db: &DatabaseConnection, clock: &dyn Clock) -> Result<(), CoreError> {
+    use crate::entities::outbox_message;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let due = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Status.eq(crate::reminders::outbox::STATUS_PENDING))
+        .filter(outbox_message::Column::ScheduledAt.lte(clock.now()))
+        .all(db)
+        .await?;
+    let tx = crate::db::begin_write(db).await?;
+    for m in due {
+        let message_id = format!("<{}@demo.kintsugi.example>", m.id);
+        crate::reminders::outbox::mark_sent(&tx, m.id, &message_id, m.scheduled_at).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn load_couple(

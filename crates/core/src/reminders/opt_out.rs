@@ -11,8 +11,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::access::secrets;
 use crate::clock::Clock;
 use crate::db::begin_write;
-use crate::entities::{audit_event, partner};
+use crate::entities::partner;
 use crate::error::CoreError;
 
 /// The `signing_key` table: one random secret per purpose.
@@ -159,18 +159,13 @@ pub async fn opt_out(
             .await?
             .map(|p| p.couple_id);
         // Audited as the partner's own change, on their couple's record.
-        audit_event::ActiveModel {
-            at: Set(now),
-            actor_kind: Set("partner".to_owned()),
-            actor_id: Set(Some(partner_id)),
-            action: Set("reminders_opted_out".to_owned()),
-            record_kind: Set(couple_id.map(|_| "couple".to_owned())),
-            record_id: Set(couple_id),
-            ip: Set(ip),
-            detail: Set(None),
-            ..Default::default()
-        }
-        .insert(&tx)
+        crate::audit::record(
+            &tx,
+            clock,
+            &crate::audit::Actor::partner(partner_id, ip),
+            crate::audit::Action::RemindersOptedOut,
+            couple_id.map(crate::audit::Record::couple),
+        )
         .await?;
     }
     tx.commit().await?;
@@ -222,18 +217,13 @@ pub async fn opt_in(
                 super::session_reminders::sync(&tx, clock, &s).await?;
             }
         }
-        audit_event::ActiveModel {
-            at: Set(now),
-            actor_kind: Set("partner".to_owned()),
-            actor_id: Set(Some(partner_id)),
-            action: Set("reminders_opted_in".to_owned()),
-            record_kind: Set(couple_id.map(|_| "couple".to_owned())),
-            record_id: Set(couple_id),
-            ip: Set(ip),
-            detail: Set(None),
-            ..Default::default()
-        }
-        .insert(&tx)
+        crate::audit::record(
+            &tx,
+            clock,
+            &crate::audit::Actor::partner(partner_id, ip),
+            crate::audit::Action::RemindersOptedIn,
+            couple_id.map(crate::audit::Record::couple),
+        )
         .await?;
     }
     tx.commit().await?;
