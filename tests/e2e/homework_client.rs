@@ -25,6 +25,7 @@ db_tests!(
     a_partner_never_sees_what_is_not_theirs,
     a_pin_is_set_then_asked_and_wrong_pins_pause_the_link,
     many_partners_submit_at_once_and_nothing_is_lost,
+    guessing_links_is_throttled_for_that_address,
 );
 
 struct Fixture {
@@ -812,4 +813,50 @@ async fn link_secrets_never_reach_the_logs() {
             "part of a secret reached the logs"
         );
     }
+}
+
+/// An address that keeps opening links that do not exist is guessing: after the allowance of
+/// refused links (3 x the sign-in tries per 3 minutes) every link open from it, a real one too,
+/// answers 429 with Retry-After, so guessing learns nothing. A partner's own link is untouched
+/// until then.
+async fn guessing_links_is_throttled_for_that_address(app: TestApp) {
+    let f = fixture(&app, "guess@practice.example").await;
+    let real = links::mint(&app.db, app.clock.as_ref(), f.hurt, Duration::days(90))
+        .await
+        .expect("mint");
+    let b = Browser::new(&app);
+    let allowance = 3 * app_sign_in_attempts();
+    for i in 0..allowance {
+        let r = b
+            .get(&format!(
+                "/h/{}",
+                kintsugi_core::access::secrets::random_token(32)
+            ))
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "refused link {i} shows the kind page"
+        );
+    }
+    // The limit is reached; the next miss blocks the address.
+    let r = b.get("/h/not-even-a-secret").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    for path in [
+        format!("/h/{}", kintsugi_core::access::secrets::random_token(32)),
+        format!("/h/{}", real.expose()),
+    ] {
+        let r = b.get(&path).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .expect("header")
+            .parse()
+            .expect("seconds");
+        assert!((1..=180).contains(&wait));
+    }
+}
+
+fn app_sign_in_attempts() -> usize {
+    10
 }

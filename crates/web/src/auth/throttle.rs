@@ -3,9 +3,11 @@
 //! Codes of two-factor sign-in (the second step, confirming a signature, turning it off) have
 //! buckets of their own with the same limits, so a wrong code never costs a password try.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -15,22 +17,37 @@ pub struct SignInThrottle {
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
     codes_by_account: DefaultKeyedRateLimiter<uuid::Uuid>,
     codes_by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Homework links refused (unknown, expired, revoked, malformed), per address.
+    link_misses_by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Addresses that used up their link misses: every link open waits until then.
+    links_blocked: Mutex<HashMap<IpAddr, Instant>>,
     clock: DefaultClock,
 }
 
 const WINDOW: Duration = Duration::from_secs(180);
+/// Refused homework links allowed per address and window, as a multiple of the sign-in tries:
+/// people mistype or reuse an old link now and then; guessing needs millions of tries.
+const LINK_MISS_FACTOR: u32 = 3;
 
 impl SignInThrottle {
+    fn quota(burst: NonZeroU32) -> Quota {
+        Quota::with_period(WINDOW / burst.get())
+            .unwrap_or_else(|| Quota::per_minute(burst))
+            .allow_burst(burst)
+    }
+
     pub fn new(attempts: u32) -> Self {
         let burst = NonZeroU32::new(attempts.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(WINDOW / burst.get())
-            .unwrap_or_else(|| Quota::per_minute(burst))
-            .allow_burst(burst);
+        let quota = Self::quota(burst);
         Self {
             by_account: RateLimiter::dashmap(quota),
             by_ip: RateLimiter::dashmap(quota),
             codes_by_account: RateLimiter::dashmap(quota),
             codes_by_ip: RateLimiter::dashmap(quota),
+            link_misses_by_ip: RateLimiter::dashmap(Self::quota(
+                burst.saturating_mul(NonZeroU32::new(LINK_MISS_FACTOR).unwrap_or(NonZeroU32::MIN)),
+            )),
+            links_blocked: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
     }
@@ -60,6 +77,38 @@ impl SignInThrottle {
         self.outcome([account.err(), address.err()])
     }
 
+    /// `Err(wait)` while this address may open no homework link at all (it used up its refused
+    /// links): valid and invalid links then get the same 429, so guessing learns nothing.
+    pub fn link_open(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let Some(ip) = ip else { return Ok(()) };
+        let now = Instant::now();
+        match self
+            .links_blocked
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&ip).copied())
+        {
+            Some(until) if until > now => Err((until - now).max(Duration::from_secs(1))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Count a refused homework link from this address; past the limit, block link opens from
+    /// it until the window allows another.
+    pub fn link_missed(&self, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        if let Err(not_until) = self.link_misses_by_ip.check_key(&ip) {
+            let wait = not_until
+                .wait_time_from(self.clock.now())
+                .max(Duration::from_secs(1));
+            if let Ok(mut blocked) = self.links_blocked.lock() {
+                let now = Instant::now();
+                blocked.retain(|_, until| *until > now);
+                blocked.insert(ip, now + wait);
+            }
+        }
+    }
+
     fn outcome(
         &self,
         refusals: [Option<governor::NotUntil<<DefaultClock as Clock>::Instant>>; 2],
@@ -79,6 +128,28 @@ impl SignInThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_links_block_every_link_open_from_that_address() {
+        let t = SignInThrottle::new(2);
+        let ip: IpAddr = [10, 0, 0, 9].into();
+        for _ in 0..(2 * LINK_MISS_FACTOR) {
+            assert!(t.link_open(Some(ip)).is_ok());
+            t.link_missed(Some(ip));
+        }
+        assert!(
+            t.link_open(Some(ip)).is_ok(),
+            "the limit is reached, not passed"
+        );
+        t.link_missed(Some(ip));
+        let wait = t.link_open(Some(ip)).expect_err("blocked");
+        assert!(wait >= Duration::from_secs(1) && wait <= WINDOW);
+        assert!(
+            t.link_open(Some([10, 0, 0, 8].into())).is_ok(),
+            "other addresses are not"
+        );
+        assert!(t.link_open(None).is_ok());
+    }
 
     #[test]
     fn limits_per_account_and_per_address() {

@@ -12,20 +12,32 @@ use super::client::cookie_name;
 use crate::app::AppState;
 use crate::auth::cookies;
 use crate::error::AppError;
+use crate::request::ClientIp;
 use crate::views::homework::ClosedPage;
 
 pub async fn open(
     State(state): State<AppState>,
     method: Method,
+    ip: ClientIp,
     Path(secret): Path<String>,
 ) -> Result<Response, AppError> {
+    // An address that keeps opening links that do not exist is guessing: it waits.
+    if let Err(wait) = state.throttle.link_open(ip.0) {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let closed = || {
+        state.throttle.link_missed(ip.0);
+        Ok(ClosedPage::link_closed().into_response())
+    };
     let Some(secret) = LinkSecret::parse(&secret) else {
-        return Ok(ClosedPage::link_closed().into_response());
+        return closed();
     };
     let (link, partner) = match links::verify(&state.db, state.clock(), &secret).await? {
         Ok(found) => found,
         // Unknown, revoked and expired links all get the same kind words.
-        Err(_) => return Ok(ClosedPage::link_closed().into_response()),
+        Err(_) => return closed(),
     };
     if let Some(until) = client_sessions::paused_until(&partner, state.clock().now()) {
         return Ok(ClosedPage::paused(until, partner.timezone).into_response());
