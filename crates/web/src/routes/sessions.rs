@@ -15,7 +15,6 @@ use kintsugi_core::audit::{self, Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::homework::assignments;
 use kintsugi_core::homework::library::{self, LibraryFilter};
-use kintsugi_core::practice::counselors;
 use kintsugi_core::sessions::input::StartInput;
 use kintsugi_core::sessions::note_store::{self, NoteRecord};
 use kintsugi_core::sessions::notes::{AddendumText, NoteContent, NoteFormat};
@@ -418,15 +417,6 @@ fn note_view(
     }
 }
 
-async fn counselor_name(state: &AppState, id: Option<Uuid>) -> Result<Option<String>, AppError> {
-    let Some(id) = id else { return Ok(None) };
-    match counselors::get(&state.db, id).await {
-        Ok(c) => Ok(Some(c.name)),
-        Err(CoreError::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn session_page(
     state: &AppState,
     signed: &Signed,
@@ -440,13 +430,28 @@ async fn session_page(
     let note = note_store::get(&state.db, s.id).await?;
     let settings = kintsugi_core::practice::settings::ensure(&state.db, state.clock()).await?;
     let default_format = NoteFormat::from_key(&settings.note_format).unwrap_or(NoteFormat::Dap);
-    let signer = counselor_name(state, note.as_ref().and_then(|n| n.note.signed_by)).await?;
+    // Signer and addenda authors, in one query (the note's reader may have left the practice).
+    let people: Vec<Uuid> = note
+        .iter()
+        .flat_map(|n| {
+            n.note
+                .signed_by
+                .into_iter()
+                .chain(n.addenda.iter().map(|a| a.signed_by))
+        })
+        .collect();
+    let names = kintsugi_core::sessions::report_data::counselor_names(&state.db, people).await?;
+    let signer = note
+        .as_ref()
+        .and_then(|n| n.note.signed_by)
+        .and_then(|id| names.get(&id).cloned());
     let note_view = note_view(note.as_ref(), &kept, default_format, signer, tz);
     let mut addenda = Vec::new();
     for a in note.iter().flat_map(|n| &n.addenda) {
         addenda.push(AddendumView {
-            author: counselor_name(state, Some(a.signed_by))
-                .await?
+            author: names
+                .get(&a.signed_by)
+                .cloned()
                 .unwrap_or_else(|| "A former counselor".into()),
             written_at: when(a.signed_at, tz),
             text: a.body.clone(),
