@@ -3,7 +3,7 @@
 //! encryption. Every command that opens the database for the application goes through
 //! [`prepare`] before it touches clinical text.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use kintsugi_core::crypto::reseal::{self, Progress};
@@ -215,24 +215,23 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result
     Ok(keyring)
 }
 
-/// Prints each batch's progress to standard error: one line that updates itself on a
+/// Shows each column's progress on standard error (see [`super::progress`]): a bar on a
 /// terminal, plain lines otherwise (logs, pipes).
 pub fn progress_printer() -> impl FnMut(Progress) {
-    let terminal = std::io::stderr().is_terminal();
+    let mut current: Option<(crypto::Field, super::progress::Progress)> = None;
     move |p: Progress| {
-        let column = format!("{}.{}", p.field.table(), p.field.column());
-        let done = p.seen >= p.total;
-        let line = format!(
-            "{column}: {seen}/{total} values checked, {changed} encrypted anew",
-            seen = p.seen,
-            total = p.total,
-            changed = p.changed
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = if terminal {
-            write!(err, "\r\x1b[2K{line}{}", if done { "\n" } else { "" })
-        } else {
-            writeln!(err, "{line}")
-        };
+        if current.as_ref().map(|(field, _)| *field) != Some(p.field) {
+            if let Some((_, done)) = current.take() {
+                done.finish();
+            }
+            let column = format!("{}.{}", p.field.table(), p.field.column());
+            current = Some((p.field, super::progress::Progress::new(column, p.total)));
+        }
+        if let Some((_, bar)) = &current {
+            bar.set(p.seen);
+            if p.seen >= p.total {
+                bar.finish();
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod backup;
 mod demo;
 pub mod keys;
+pub mod progress;
 mod rotate;
 mod serve;
 mod worker;
