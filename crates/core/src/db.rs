@@ -56,6 +56,44 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Key of the PostgreSQL advisory lock held while an instance prepares the database.
+const STARTUP_LOCK: i64 = 0x6b69_6e74_7375_6769; // "kintsugi"
+
+/// Run `work` (migrations, built-in data, the data key check) while holding a PostgreSQL
+/// advisory lock, so that instances started together prepare the database one after another
+/// and the later ones find nothing left to do, instead of racing on `CREATE TABLE`. The lock
+/// lives on one connection taken from the pool and ends with it, even if the process dies.
+/// SQLite is one process's database here and needs no lock.
+pub async fn one_instance_at_a_time<T, E>(
+    db: &DatabaseConnection,
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, E>
+where
+    E: From<DbErr>,
+{
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return work.await;
+    }
+    let failed = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("start-up lock: {e}"));
+    let mut conn = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(failed)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(STARTUP_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed)?;
+    let outcome = work.await;
+    sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(STARTUP_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed)?;
+    outcome
+}
+
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
 }

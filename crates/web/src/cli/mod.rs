@@ -117,21 +117,35 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 /// Connect to the configured database, bring its schema up to date, and load the data key
 /// (checked against the data, installed for this process: see [`keys::prepare`]).
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = connect_and_migrate_only(config).await?;
-    keys::prepare(config, &db).await?;
+    let db = connect(config).await?;
+    kintsugi_core::db::one_instance_at_a_time(&db, async {
+        migrate(&db).await?;
+        keys::prepare(config, &db).await.map(drop)
+    })
+    .await?;
     Ok(db)
 }
 
 /// [`connect_and_migrate`] without the data key (for `rotate-key`, which brings its own).
 pub async fn connect_and_migrate_only(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = kintsugi_core::db::connect(&config.database_url)
+    let db = connect(config).await?;
+    kintsugi_core::db::one_instance_at_a_time(&db, migrate(&db)).await?;
+    Ok(db)
+}
+
+async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    kintsugi_core::db::connect(&config.database_url)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))?;
-    Migrator::up(&db, None)
+        .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))
+}
+
+/// The schema and the built-in exercise library, brought up to date.
+async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
         .await
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    kintsugi_core::homework::library::install_builtins(&db)
+    kintsugi_core::homework::library::install_builtins(db)
         .await
         .map_err(|e| anyhow::anyhow!("installing the built-in exercises failed: {e}"))?;
-    Ok(db)
+    Ok(())
 }
