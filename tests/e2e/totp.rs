@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use kintsugi_core::access::totp::TotpSecret;
+use kintsugi_core::access::totp::{TotpSecret, open_secret};
 use kintsugi_core::clock::FixedClock;
-use kintsugi_core::entities::{counselor, totp_recovery_code};
+use kintsugi_core::crypto::{DataKey, Field, Keyring, sealed_with};
+use kintsugi_core::entities::{counselor, counselor_totp, totp_recovery_code};
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::support::{Backend, Browser, PASSWORD, TestApp};
+use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
 /// One test per database for each `async fn(Totp)`, on a clock the test moves.
 macro_rules! totp_tests {
@@ -46,6 +47,8 @@ totp_tests!(
     the_practice_requirement_sends_counselors_to_enrol_first,
     notes_are_signed_with_a_code,
     turning_it_off_needs_the_password_and_a_code,
+    secrets_are_sealed_with_the_data_key_and_rotate_with_it,
+    secrets_of_the_old_scheme_are_read_or_explained,
 );
 
 pub struct Totp {
@@ -654,4 +657,195 @@ async fn turning_it_off_needs_the_password_and_a_code(t: Totp) {
         .expect("audit");
     assert!(events.iter().any(|e| e.action == "totp_disabled"));
     assert!(events.iter().any(|e| e.action == "totp_enabled"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets at rest: one scheme with the clinical text.
+
+/// The stored secrets (enabled and pending) of a counselor, as the database holds them.
+async fn stored_secrets(t: &Totp, email: &str) -> (Option<String>, Option<String>) {
+    let c = t.stored(email).await;
+    let pending = counselor_totp::Entity::find_by_id(c.id)
+        .one(&t.app.db)
+        .await
+        .expect("query")
+        .and_then(|r| r.pending_secret);
+    (c.totp_secret, pending)
+}
+
+/// `kintsugi serve` (the real binary) on the app's database; returns the child and its base URL.
+async fn serve_binary(
+    t: &Totp,
+    dir: &std::path::Path,
+    key: Option<&DataKey>,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut cmd = crate::encryption::kintsugi(dir, &t.app.database_url);
+    cmd.arg("serve")
+        .env("KINTSUGI_LOG", "warn")
+        .stdout(std::process::Stdio::piped());
+    if let Some(key) = key {
+        cmd.env("KINTSUGI_DATA_KEY", key.to_base64());
+    }
+    let mut child = cmd.spawn().expect("serve");
+    let mut out = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    loop {
+        let line = out
+            .next_line()
+            .await
+            .expect("read")
+            .expect("serve printed its address");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let base = format!("http://{}", rest.split(')').next().expect("addr"));
+            return (child, base);
+        }
+    }
+}
+
+async fn secrets_are_sealed_with_the_data_key_and_rotate_with_it(mut t: Totp) {
+    // The real binary below signs in on the real clock: keep the test's steps behind it, so
+    // that the last step used here is older than any code the real clock makes.
+    t.clock.advance(Duration::minutes(-5));
+    let email = "rosa@practice.example";
+    let (_, secret, _) = enrolled(&t, email, Role::Counselor).await;
+    // A second counselor halfway through setting it up: a pending secret.
+    let halfway = "sven@practice.example";
+    t.app.counselor("Sven Halb", halfway, Role::Counselor).await;
+    let h = Browser::new(&t.app);
+    h.sign_in(halfway, PASSWORD).await;
+    h.submit("/settings/totp", "/settings/totp/setup", &[])
+        .await;
+    let pending = secret_on(&h.get_html("/settings/totp").await.1);
+
+    // Sealed with the installation's data key, in the clinical text's format.
+    let key = data_key();
+    let (enabled, _) = stored_secrets(&t, email).await;
+    let enabled = enabled.expect("on");
+    assert_eq!(sealed_with(&enabled), Some(key.id()), "{enabled}");
+    assert!(!enabled.contains(&secret.to_base32()));
+    let (_, waiting) = stored_secrets(&t, halfway).await;
+    let waiting = waiting.expect("pending");
+    assert_eq!(sealed_with(&waiting), Some(key.id()), "{waiting}");
+    assert!(!waiting.contains(&pending.to_base32()));
+    // And a code signs in.
+    t.next_step();
+    let (b, r) = sign_in_with(&t, email, &t.code(&secret)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/").await.status(), StatusCode::OK);
+
+    // `kintsugi rotate-key` re-seals them with everything else: from the key file beside a
+    // SQLite database (a new key made for it), from the environment for PostgreSQL.
+    t.app.stop().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = t.app.database_url.clone();
+    let new = match t.app.backend {
+        Backend::Sqlite => {
+            let (code, stdout, stderr) = crate::encryption::run(
+                crate::encryption::kintsugi(dir.path(), &url).arg("rotate-key"),
+            )
+            .await;
+            assert_eq!(code, 0, "{stdout}{stderr}");
+            let file = kintsugi_web::Config::for_database(&url).data_key_file;
+            DataKey::from_base64(&std::fs::read_to_string(file).expect("key file")).expect("key")
+        }
+        Backend::Postgres => {
+            let file = dir.path().join("new.key");
+            let (code, stdout, stderr) = crate::encryption::run(
+                crate::encryption::kintsugi(dir.path(), &url)
+                    .env("KINTSUGI_DATA_KEY", key.to_base64())
+                    .arg("rotate-key")
+                    .arg("--new-key-file")
+                    .arg(&file),
+            )
+            .await;
+            assert_eq!(code, 0, "{stdout}{stderr}");
+            DataKey::from_base64(&std::fs::read_to_string(file).expect("new key")).expect("key")
+        }
+    };
+    assert_ne!(new.id(), key.id());
+    let ring = Keyring::new(new.clone());
+    let owner = t.stored(email).await.id;
+    let (enabled, _) = stored_secrets(&t, email).await;
+    let enabled = enabled.expect("still on");
+    assert_eq!(sealed_with(&enabled), Some(new.id()), "{enabled}");
+    assert_eq!(
+        open_secret(&ring, Field::TotpSecret, owner, &enabled),
+        Ok(secret.clone())
+    );
+    let (_, waiting) = stored_secrets(&t, halfway).await;
+    let waiting = waiting.expect("still pending");
+    assert_eq!(sealed_with(&waiting), Some(new.id()), "{waiting}");
+    assert_eq!(
+        open_secret(
+            &ring,
+            Field::PendingTotpSecret,
+            t.stored(halfway).await.id,
+            &waiting
+        ),
+        Ok(pending)
+    );
+
+    // The server on the new key takes the app's code as before (on the real clock).
+    let env_key = (t.app.backend == Backend::Postgres).then_some(&new);
+    let (mut child, base) = serve_binary(&t, dir.path(), env_key).await;
+    let mut b = Browser::new(&t.app);
+    b.base = base;
+    let r = b.sign_in(email, PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/login/totp");
+    let r = b
+        .submit(
+            "/login/totp",
+            "/login/totp",
+            &[("code", secret.code_at(Utc::now()))],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the code still works");
+    assert_eq!(r.headers()["location"], "/");
+    assert_eq!(b.get("/").await.status(), StatusCode::OK);
+    child.kill().await.expect("stop serve");
+}
+
+async fn secrets_of_the_old_scheme_are_read_or_explained(t: Totp) {
+    let email = "theo@practice.example";
+    let (_, secret, codes) = enrolled(&t, email, Role::Counselor).await;
+    let id = t.stored(email).await.id;
+    let db = t.app.db.clone();
+    let set = |value: String| {
+        let db = db.clone();
+        async move {
+            counselor::Entity::update_many()
+                .col_expr(
+                    counselor::Column::TotpSecret,
+                    sea_orm::sea_query::Expr::value(Some(value)),
+                )
+                .filter(counselor::Column::Id.eq(id))
+                .exec(&db)
+                .await
+                .expect("update");
+        }
+    };
+    // Stored plain by an older version: read, and sealed once a code is accepted.
+    set(format!("plain1:{}", secret.to_base32())).await;
+    t.next_step();
+    let (_, r) = sign_in_with(&t, email, &t.code(&secret)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let stored = t.stored(email).await.totp_secret.expect("on");
+    assert_eq!(sealed_with(&stored), Some(data_key().id()), "{stored}");
+
+    // Sealed by the old scheme of its own: no code can be checked, and the page says what to do.
+    set("gcm1:c2VhbGVkIGJ5IHRoZSBvbGQgc2NoZW1lIG9mIGl0cyBvd24".into()).await;
+    t.next_step();
+    let (b, r) = sign_in_with(&t, email, &t.code(&secret)).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("recovery codes") && html.contains("set up two-factor sign-in again"),
+        "{html}"
+    );
+    assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
+    // A recovery code still signs in.
+    let r = b
+        .submit("/login/totp", "/login/totp", &[("code", codes[0].clone())])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

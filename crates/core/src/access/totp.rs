@@ -6,23 +6,20 @@
 //!   type slowly), and only for a step later than the last one accepted for that counselor:
 //!   the same code, or an older one, never works twice.
 //! - Secrets are 160 random bits, shown to the counselor in base32 (RFC 4648, no padding).
-//! - At rest a secret is sealed with AES-256-GCM under a key derived from the installation's
-//!   data key ([`SecretBox`]); without a data key it is stored as it is, marked so that it is
-//!   sealed as soon as a key is configured. See `docs/SECURITY.md`.
+//! - At rest a secret is sealed like clinical text ([`crate::crypto`], AES-256-GCM under the
+//!   installation's data key, bound to its table, column and counselor), so `rotate-key`
+//!   re-seals it with everything else. See `docs/SECURITY.md`.
 //! - Recovery codes are 80 random bits each: a SHA-256 of them is enough at rest (no guessing
 //!   a space that large), and it lets a code be found with one indexed look-up.
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
+use crate::crypto::{Field, Keyring, sealed_with};
 use crate::error::CoreError;
 use crate::practice::Role;
 
@@ -172,101 +169,53 @@ fn percent_encode(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sealing secrets at rest.
+// Secrets at rest.
 
-const SEALED: &str = "gcm1:";
-const PLAIN: &str = "plain1:";
+/// The mark of a secret stored plain by versions before secrets were sealed. Still read (and
+/// sealed at start-up with any other plain value, or when next used); never written.
+const LEGACY_PLAIN: &str = "plain1:";
 
-/// Seals and opens TOTP secrets for the database. With a data key, AES-256-GCM under
-/// SHA-256("kintsugi totp secret v1" || key) with a random nonce per secret and the
-/// counselor's id as associated data (a sealed secret copied to another row does not open).
-/// Without one, secrets are stored marked as plain and sealed when next used with a key.
-#[derive(Clone)]
-pub struct SecretBox {
-    key: Option<[u8; 32]>,
+/// A stored secret that cannot be read: written under a scheme this version no longer knows,
+/// or damaged. The counselor signs in with a recovery code and enrols again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the secret of this authenticator app can no longer be read: sign in with a recovery code, then set up two-factor sign-in again"
+)]
+pub struct Unreadable;
+
+/// Seal a secret for `field` (`counselor.totp_secret` or `counselor_totp.pending_secret`) of
+/// the counselor `owner`, like clinical text: the base32 text under the data key.
+pub fn seal_secret(
+    keyring: &Keyring,
+    field: Field,
+    owner: Uuid,
+    secret: &TotpSecret,
+) -> Result<String, CoreError> {
+    keyring
+        .seal(field, owner, &secret.to_base32())
+        .map_err(|e| CoreError::Internal(format!("sealing a TOTP secret: {e}")))
 }
 
-impl std::fmt::Debug for SecretBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretBox")
-            .field("sealing", &self.key.is_some())
-            .finish()
-    }
+/// The secret of a stored value: a sealed one, or a legacy `plain1:` one (also when start-up
+/// sealed it mark and all).
+pub fn open_secret(
+    keyring: &Keyring,
+    field: Field,
+    owner: Uuid,
+    stored: &str,
+) -> Result<TotpSecret, Unreadable> {
+    let plain = match sealed_with(stored) {
+        Some(_) => keyring.open(field, owner, stored).map_err(|_| Unreadable)?,
+        None if stored.starts_with(LEGACY_PLAIN) => stored.to_owned(),
+        None => return Err(Unreadable),
+    };
+    let base32 = plain.strip_prefix(LEGACY_PLAIN).unwrap_or(&plain);
+    TotpSecret::from_base32(base32).ok_or(Unreadable)
 }
 
-impl SecretBox {
-    /// From the configured data key (any text; `None` when there is none).
-    pub fn new(data_key: Option<&str>) -> Self {
-        let key = data_key.filter(|k| !k.is_empty()).map(|k| {
-            let mut h = Sha256::new();
-            h.update(b"kintsugi totp secret v1\0");
-            h.update(k.as_bytes());
-            h.finalize().into()
-        });
-        Self { key }
-    }
-
-    /// True when secrets are sealed (a data key is configured).
-    pub fn seals(&self) -> bool {
-        self.key.is_some()
-    }
-
-    pub fn seal(&self, secret: &TotpSecret, owner: uuid::Uuid) -> Result<String, CoreError> {
-        let Some(key) = self.key else {
-            return Ok(format!("{PLAIN}{}", secret.to_base32()));
-        };
-        let cipher = Aes256Gcm::new(&key.into());
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                aes_gcm::aead::Payload {
-                    msg: &secret.0,
-                    aad: owner.as_bytes(),
-                },
-            )
-            .map_err(|_| CoreError::Internal("sealing a TOTP secret failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(out)))
-    }
-
-    /// The secret, or an error when it is sealed and cannot be opened with this key.
-    pub fn open(&self, stored: &str, owner: uuid::Uuid) -> Result<TotpSecret, CoreError> {
-        let unreadable = || CoreError::Internal("a stored TOTP secret cannot be opened".into());
-        if let Some(plain) = stored.strip_prefix(PLAIN) {
-            return TotpSecret::from_base32(plain).ok_or_else(unreadable);
-        }
-        let sealed = stored.strip_prefix(SEALED).ok_or_else(unreadable)?;
-        let key = self.key.ok_or_else(|| {
-            CoreError::Internal(
-                "a TOTP secret is sealed but no data key is configured (KINTSUGI_DATA_KEY)".into(),
-            )
-        })?;
-        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| unreadable())?;
-        if bytes.len() < 12 + 16 {
-            return Err(unreadable());
-        }
-        let (nonce, body) = bytes.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| unreadable())?;
-        let cipher = Aes256Gcm::new(&key.into());
-        cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                aes_gcm::aead::Payload {
-                    msg: body,
-                    aad: owner.as_bytes(),
-                },
-            )
-            .map(TotpSecret)
-            .map_err(|_| unreadable())
-    }
-
-    /// True when a stored value should be sealed again (plain while a key is configured).
-    pub fn needs_sealing(&self, stored: &str) -> bool {
-        self.key.is_some() && stored.starts_with(PLAIN)
-    }
+/// True when a stored value is not sealed yet (a legacy plain one).
+pub fn needs_sealing(stored: &str) -> bool {
+    sealed_with(stored).is_none()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,27 +423,63 @@ mod tests {
     }
 
     #[test]
-    fn sealed_secrets_open_only_with_their_key_and_owner() {
+    fn secrets_are_sealed_like_clinical_text_and_bound_to_their_row() {
+        let ring = Keyring::new(crate::crypto::DataKey::generate());
         let secret = TotpSecret::generate();
-        let owner = uuid::Uuid::new_v4();
-        let sealing = SecretBox::new(Some("a data key"));
-        let stored = sealing.seal(&secret, owner).expect("seal");
-        assert!(stored.starts_with(SEALED));
+        let owner = Uuid::new_v4();
+        let stored = seal_secret(&ring, Field::TotpSecret, owner, &secret).expect("seal");
+        assert_eq!(sealed_with(&stored), Some(ring.primary_id()));
         assert!(!stored.contains(&secret.to_base32()));
-        assert_eq!(sealing.open(&stored, owner).expect("open"), secret);
-        assert!(sealing.open(&stored, uuid::Uuid::new_v4()).is_err());
-        assert!(
-            SecretBox::new(Some("another key"))
-                .open(&stored, owner)
-                .is_err()
+        assert!(!needs_sealing(&stored));
+        assert_eq!(
+            open_secret(&ring, Field::TotpSecret, owner, &stored),
+            Ok(secret.clone())
         );
-        assert!(SecretBox::new(None).open(&stored, owner).is_err());
-        // Without a key: stored plain, marked, and sealed once a key is configured.
-        let plain = SecretBox::new(None).seal(&secret, owner).expect("plain");
-        assert!(plain.starts_with(PLAIN));
-        assert_eq!(sealing.open(&plain, owner).expect("open plain"), secret);
-        assert!(sealing.needs_sealing(&plain));
-        assert!(!sealing.needs_sealing(&stored));
+        // Another counselor, the other column or another key: unreadable.
+        assert_eq!(
+            open_secret(&ring, Field::TotpSecret, Uuid::new_v4(), &stored),
+            Err(Unreadable)
+        );
+        assert_eq!(
+            open_secret(&ring, Field::PendingTotpSecret, owner, &stored),
+            Err(Unreadable)
+        );
+        let other = Keyring::new(crate::crypto::DataKey::generate());
+        assert_eq!(
+            open_secret(&other, Field::TotpSecret, owner, &stored),
+            Err(Unreadable)
+        );
+    }
+
+    #[test]
+    fn legacy_values_are_read_or_refused_clearly() {
+        let ring = Keyring::new(crate::crypto::DataKey::generate());
+        let secret = TotpSecret::generate();
+        let owner = Uuid::new_v4();
+        // Plain, as older versions wrote it without a data key.
+        let plain = format!("plain1:{}", secret.to_base32());
+        assert!(needs_sealing(&plain));
+        assert_eq!(
+            open_secret(&ring, Field::TotpSecret, owner, &plain),
+            Ok(secret.clone())
+        );
+        // The same, sealed at start-up with the other plain values, mark and all.
+        let resealed = ring.seal(Field::TotpSecret, owner, &plain).expect("seal");
+        assert_eq!(
+            open_secret(&ring, Field::TotpSecret, owner, &resealed),
+            Ok(secret)
+        );
+        // The old scheme of its own (`gcm1:`), sealed at start-up or not, and damage.
+        let old = "gcm1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let old_resealed = ring.seal(Field::TotpSecret, owner, old).expect("seal");
+        for stored in [old, &old_resealed, "plain1:not base32!", ""] {
+            assert_eq!(
+                open_secret(&ring, Field::TotpSecret, owner, stored),
+                Err(Unreadable),
+                "{stored}"
+            );
+        }
+        assert!(Unreadable.to_string().contains("recovery code"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! and the practice's requirement. The arithmetic is in [`super::totp`].
 //!
 //! Where things are kept: the enabled secret in `counselor.totp_secret`, the pending one and
-//! the last accepted time step in `counselor_totp`, both sealed by a [`SecretBox`]; recovery
-//! codes as SHA-256 in `totp_recovery_code`.
+//! the last accepted time step in `counselor_totp`, both sealed with the data key like clinical
+//! text ([`crate::crypto`]: `Field::TotpSecret`, `Field::PendingTotpSecret`); recovery codes as
+//! SHA-256 in `totp_recovery_code`.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,10 +15,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::totp::{
-    self, RECOVERY_CODES, SecretBox, TotpSecret, new_recovery_code, normalise_recovery_code,
-    recovery_fingerprint,
+    self, RECOVERY_CODES, TotpSecret, Unreadable, needs_sealing, new_recovery_code,
+    normalise_recovery_code, open_secret, recovery_fingerprint, seal_secret,
 };
 use crate::clock::Clock;
+use crate::crypto::{self, Field};
 use crate::db::begin_write;
 use crate::entities::{counselor, counselor_totp, totp_recovery_code};
 use crate::error::CoreError;
@@ -52,14 +54,30 @@ pub struct Status {
     pub recovery_codes_left: u64,
 }
 
-pub async fn status(
-    db: &impl ConnectionTrait,
-    sealer: &SecretBox,
-    c: &counselor::Model,
-) -> Result<Status, CoreError> {
+/// Seal a secret for one of the two columns, with the installed data key.
+fn seal(field: Field, counselor_id: Uuid, secret: &TotpSecret) -> Result<String, CoreError> {
+    seal_secret(crypto::installed()?, field, counselor_id, secret)
+}
+
+/// Open a stored secret with the installed data key.
+fn open(
+    field: Field,
+    counselor_id: Uuid,
+    stored: &str,
+) -> Result<Result<TotpSecret, Unreadable>, CoreError> {
+    Ok(open_secret(
+        crypto::installed()?,
+        field,
+        counselor_id,
+        stored,
+    ))
+}
+
+pub async fn status(db: &impl ConnectionTrait, c: &counselor::Model) -> Result<Status, CoreError> {
     let row = counselor_totp::Entity::find_by_id(c.id).one(db).await?;
+    // A pending secret that cannot be read is as good as none: the set-up starts again.
     let pending = match row.and_then(|r| r.pending_secret) {
-        Some(stored) if !is_enabled(c) => Some(sealer.open(&stored, c.id)?),
+        Some(stored) if !is_enabled(c) => open(Field::PendingTotpSecret, c.id, &stored)?.ok(),
         _ => None,
     };
     Ok(Status {
@@ -85,7 +103,6 @@ pub async fn recovery_codes_left(
 pub async fn begin_enrolment(
     db: &DatabaseConnection,
     clock: &dyn Clock,
-    sealer: &SecretBox,
     counselor_id: Uuid,
 ) -> Result<TotpSecret, CoreError> {
     let tx = begin_write(db).await?;
@@ -99,7 +116,7 @@ pub async fn begin_enrolment(
         ));
     }
     let secret = TotpSecret::generate();
-    let sealed = sealer.seal(&secret, counselor_id)?;
+    let sealed = seal(Field::PendingTotpSecret, counselor_id, &secret)?;
     let now = clock.now();
     match counselor_totp::Entity::find_by_id(counselor_id)
         .one(&tx)
@@ -132,7 +149,6 @@ pub async fn begin_enrolment(
 pub async fn confirm_enrolment(
     db: &DatabaseConnection,
     clock: &dyn Clock,
-    sealer: &SecretBox,
     counselor_id: Uuid,
     code: &str,
 ) -> Result<Vec<String>, CoreError> {
@@ -162,7 +178,12 @@ pub async fn confirm_enrolment(
             "has no set-up to confirm: start again",
         ));
     };
-    let secret = sealer.open(&stored, counselor_id)?;
+    let Ok(secret) = open(Field::PendingTotpSecret, counselor_id, &stored)? else {
+        return Err(CoreError::invalid(
+            "code",
+            "has no set-up to confirm: start again",
+        ));
+    };
     let Some(step) = secret.matching_step(code, now, None) else {
         return Err(CoreError::invalid(
             "code",
@@ -170,7 +191,10 @@ pub async fn confirm_enrolment(
         ));
     };
     counselor::Entity::update_many()
-        .col_expr(counselor::Column::TotpSecret, Expr::value(Some(stored)))
+        .col_expr(
+            counselor::Column::TotpSecret,
+            Expr::value(Some(seal(Field::TotpSecret, counselor_id, &secret)?)),
+        )
         .col_expr(counselor::Column::UpdatedAt, Expr::value(now))
         .filter(counselor::Column::Id.eq(counselor_id))
         .exec(&tx)
@@ -254,6 +278,9 @@ pub enum Check {
     /// Right for a time step that was already used (the same code twice, or an older one).
     Reused,
     Wrong,
+    /// The stored secret cannot be read (see [`Unreadable`]): no app code can be checked;
+    /// recovery codes still work.
+    Unreadable,
 }
 
 /// Check a code from the app (and, when `recovery` is true, a recovery code) for a counselor
@@ -262,7 +289,6 @@ pub enum Check {
 pub async fn check(
     db: &impl ConnectionTrait,
     clock: &dyn Clock,
-    sealer: &SecretBox,
     counselor_id: Uuid,
     typed: &str,
     recovery: bool,
@@ -279,7 +305,9 @@ pub async fn check(
     };
     if totp::normalise_code(typed).is_some() {
         let now = clock.now();
-        let secret = sealer.open(&stored, counselor_id)?;
+        let Ok(secret) = open(Field::TotpSecret, counselor_id, &stored)? else {
+            return Ok(Check::Unreadable);
+        };
         let last = counselor_totp::Entity::find_by_id(counselor_id)
             .one(db)
             .await?
@@ -295,8 +323,8 @@ pub async fn check(
             // Another request took this step (or a later one) in the meantime.
             return Ok(Check::Reused);
         }
-        if sealer.needs_sealing(&stored) {
-            let sealed = sealer.seal(&secret, counselor_id)?;
+        if needs_sealing(&stored) {
+            let sealed = seal(Field::TotpSecret, counselor_id, &secret)?;
             counselor::Entity::update_many()
                 .col_expr(counselor::Column::TotpSecret, Expr::value(Some(sealed)))
                 .filter(counselor::Column::Id.eq(counselor_id))

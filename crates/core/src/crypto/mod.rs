@@ -1,9 +1,10 @@
 //! Clinical free text encrypted at rest (AES-256-GCM, RustCrypto `aes-gcm`).
 //!
 //! What is sealed: the columns named by [`Field`]: note bodies, addenda, homework answers,
-//! counselor comments on them, and the reasons given for gate overrides and reopenings. Names,
-//! couple labels, emails and exercise texts are not clinical free text and stay searchable;
-//! `docs/SECURITY.md` says why.
+//! counselor comments on them, the reasons given for gate overrides and reopenings, and the
+//! counselors' TOTP secrets (enabled and pending), so that one key, one format and one
+//! `rotate-key` cover every secret at rest. Names, couple labels, emails and exercise texts are
+//! not clinical free text and stay searchable; `docs/SECURITY.md` says why.
 //!
 //! Where: at the store boundary. The functions that write those columns seal the text with the
 //! row's id as associated data, and the functions that read them open it before anything else

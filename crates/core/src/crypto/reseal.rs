@@ -24,7 +24,7 @@ pub const BATCH: u64 = 200;
 pub struct KeyUse {
     /// The keys the sealed values name.
     pub sealed_with: BTreeSet<KeyId>,
-    /// Whether some clinical text is still plain (written before encryption existed).
+    /// Whether some value is still plain (written before encryption existed).
     pub has_plain_text: bool,
 }
 
@@ -90,10 +90,11 @@ pub struct Summary {
     pub changed: u64,
 }
 
-/// Seal every value of every clinical column with `keyring`'s primary key: plain text is sealed,
-/// values under another key the keyring knows are opened and sealed again, values already under
-/// the primary key are left alone. A value under a key the keyring does not know stops the walk
-/// with an error (nothing is lost: the batches before it are committed and consistent).
+/// Seal every value of every sealed column ([`Field::ALL`]) with `keyring`'s primary key: plain
+/// text is sealed, values under another key the keyring knows are opened and sealed again,
+/// values already under the primary key are left alone. A value under a key the keyring does
+/// not know stops the walk with an error (nothing is lost: the batches before it are committed
+/// and consistent).
 pub async fn reseal_all(
     db: &DatabaseConnection,
     keyring: &Keyring,
@@ -146,8 +147,8 @@ pub async fn reseal_all(
     Ok(summary)
 }
 
-fn id_col() -> Alias {
-    Alias::new("id")
+fn id_col(field: Field) -> Alias {
+    Alias::new(field.id_column())
 }
 
 async fn count(db: &impl ConnectionTrait, field: Field) -> Result<u64, CoreError> {
@@ -175,20 +176,20 @@ async fn batch(
 ) -> Result<Vec<(Uuid, String)>, CoreError> {
     let column = Alias::new(field.column());
     let mut q = Query::select();
-    q.column(id_col())
+    q.column(id_col(field))
         .column(column.clone())
         .from(Alias::new(field.table()))
         .and_where(Expr::col(column.clone()).is_not_null())
-        .order_by(id_col(), Order::Asc)
+        .order_by(id_col(field), Order::Asc)
         .limit(BATCH);
     if let Some(after) = after {
-        q.and_where(Expr::col(id_col()).gt(after));
+        q.and_where(Expr::col(id_col(field)).gt(after));
     }
     let rows = db.query_all(&q).await?;
     rows.into_iter()
         .map(|r| {
             Ok((
-                r.try_get::<Uuid>("", "id")?,
+                r.try_get::<Uuid>("", field.id_column())?,
                 r.try_get::<String>("", field.column())?,
             ))
         })
@@ -208,12 +209,12 @@ async fn replace(
     let mut q = Query::update();
     q.table(Alias::new(field.table()))
         .value(column.clone(), fresh)
-        .and_where(Expr::col(id_col()).eq(id))
+        .and_where(Expr::col(id_col(field)).eq(id))
         .and_where(Expr::col(column).eq(stored));
     Ok(tx.execute(&q).await?.rows_affected() == 1)
 }
 
-/// Every stored value of one clinical column with its row id, as the database holds it (for
+/// Every stored value of one sealed column with its row id, as the database holds it (for
 /// checks and tests; the walk above reads in batches instead).
 pub async fn stored_values(
     db: &impl ConnectionTrait,

@@ -18,7 +18,9 @@ const VERSION: &str = "v1";
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 
-/// A column that holds clinical free text, sealed at rest. Each is keyed by the row's `id`.
+/// A column sealed at rest: clinical free text, and the counselors' TOTP secrets (a database
+/// dump alone must not let anyone make sign-in codes). Each value is bound to its row by the
+/// row's key ([`Field::id_column`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     /// `note.body`: the note's sections (JSON).
@@ -31,15 +33,22 @@ pub enum Field {
     ResponseComment,
     /// `stage_event.reason`: why a gate was overridden or a stage reopened.
     StageEventReason,
+    /// `counselor.totp_secret`: the base32 secret of a counselor's authenticator app.
+    TotpSecret,
+    /// `counselor_totp.pending_secret`: a secret waiting for its first code (keyed by
+    /// `counselor_id`).
+    PendingTotpSecret,
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [
+    pub const ALL: [Field; 7] = [
         Field::NoteBody,
         Field::AddendumBody,
         Field::ResponseAnswers,
         Field::ResponseComment,
         Field::StageEventReason,
+        Field::TotpSecret,
+        Field::PendingTotpSecret,
     ];
 
     pub fn table(self) -> &'static str {
@@ -48,6 +57,16 @@ impl Field {
             Field::AddendumBody => "note_addendum",
             Field::ResponseAnswers | Field::ResponseComment => "response",
             Field::StageEventReason => "stage_event",
+            Field::TotpSecret => "counselor",
+            Field::PendingTotpSecret => "counselor_totp",
+        }
+    }
+
+    /// The table's key column: the row id the value is bound to.
+    pub fn id_column(self) -> &'static str {
+        match self {
+            Field::PendingTotpSecret => "counselor_id",
+            _ => "id",
         }
     }
 
@@ -57,6 +76,8 @@ impl Field {
             Field::ResponseAnswers => "answers",
             Field::ResponseComment => "counselor_comment",
             Field::StageEventReason => "reason",
+            Field::TotpSecret => "totp_secret",
+            Field::PendingTotpSecret => "pending_secret",
         }
     }
 

@@ -210,12 +210,11 @@ pub async fn confirm_signer(
 pub async fn confirm_signer_with_code(
     db: &impl ConnectionTrait,
     clock: &dyn Clock,
-    sealer: &crate::access::totp::SecretBox,
     counselor_id: Uuid,
     code: &str,
 ) -> Result<Confirmed, CoreError> {
     use crate::access::totp_store::{self, Check};
-    match totp_store::check(db, clock, sealer, counselor_id, code, false).await? {
+    match totp_store::check(db, clock, counselor_id, code, false).await? {
         Check::Accepted(_) => Ok(Confirmed { counselor_id }),
         Check::Reused => Err(CoreError::invalid(
             "code",
@@ -224,6 +223,10 @@ pub async fn confirm_signer_with_code(
         Check::Wrong => Err(CoreError::invalid(
             "code",
             "does not match your app; the note was not signed",
+        )),
+        Check::Unreadable => Err(CoreError::invalid(
+            "code",
+            "cannot be checked: the secret of your app was saved by an earlier version of Kintsugi; turn two-factor sign-in off with a recovery code and set it up again (Settings); the note was not signed",
         )),
     }
 }

@@ -1,12 +1,8 @@
 //! Two-factor sign-in on the web side: the pending-login cookie between password and code,
-//! the pages a counselor who must still enrol may reach, the sealing key from the
-//! configuration, and the enrolment QR code drawn as SVG on the server.
+//! the pages a counselor who must still enrol may reach, and the enrolment QR code drawn as
+//! SVG on the server.
 
 use axum::http::HeaderValue;
-use kintsugi_core::access::totp::SecretBox;
-use secrecy::ExposeSecret;
-
-use crate::app::AppState;
 
 /// The enrolment page.
 pub const ENROL_PATH: &str = "/settings/totp";
@@ -39,11 +35,6 @@ pub fn set_pending(secret: &str, secure: bool) -> HeaderValue {
 
 pub fn clear_pending(secure: bool) -> HeaderValue {
     super::cookies::clear(pending_cookie(secure), secure)
-}
-
-/// Seals TOTP secrets at rest with a key derived from `KINTSUGI_DATA_KEY` (when set).
-pub fn sealer(state: &AppState) -> SecretBox {
-    SecretBox::new(state.config.data_key.as_ref().map(|k| k.expose_secret()))
 }
 
 /// The QR code of an `otpauth://` URI as an inline `<svg>` element (no XML prologue), with a

@@ -276,15 +276,7 @@ pub async fn code_submit(
         return Ok(response);
     }
     let code: String = form.code.chars().take(40).collect();
-    let check = totp_store::check(
-        &state.db,
-        state.clock(),
-        &totp::sealer(&state),
-        counselor.id,
-        &code,
-        true,
-    )
-    .await?;
+    let check = totp_store::check(&state.db, state.clock(), counselor.id, &code, true).await?;
     let (refusal, message) = match check {
         Check::Accepted(how) => {
             // Single use: of two requests with the same pending sign-in, one goes on.
@@ -324,6 +316,10 @@ pub async fn code_submit(
         Check::Wrong => (
             "wrong code",
             "That code did not match. Check that your phone's clock is right and type the code your app shows now.",
+        ),
+        Check::Unreadable => (
+            "secret unreadable",
+            "Kintsugi can no longer read the secret of your authenticator app: it was saved by an earlier version. Sign in with one of your recovery codes, then set up two-factor sign-in again under Settings.",
         ),
     };
     audit::record_with_detail(

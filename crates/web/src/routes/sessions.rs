@@ -702,7 +702,6 @@ pub async fn save_note(
                     note_store::confirm_signer_with_code(
                         &state.db,
                         state.clock(),
-                        &crate::auth::totp::sealer(&state),
                         signed.counselor.id,
                         code,
                     )

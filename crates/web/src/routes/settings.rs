@@ -182,7 +182,7 @@ pub async fn sign_out_everywhere(
 
 /// The enrolment and status page as it stands, without anything shown once.
 async fn totp_view(state: &AppState, signed: &Signed) -> Result<TotpPage, AppError> {
-    let status = totp_store::status(&state.db, &totp::sealer(state), &signed.counselor).await?;
+    let status = totp_store::status(&state.db, &signed.counselor).await?;
     let practice = practice_settings::ensure(&state.db, state.clock()).await?;
     let required = practice_settings::totp_requirement(&practice).applies_to(signed.counselor.role);
     let pending = match status.pending {
@@ -242,13 +242,7 @@ pub async fn totp_setup(
     State(state): State<AppState>,
     SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    totp_store::begin_enrolment(
-        &state.db,
-        state.clock(),
-        &totp::sealer(&state),
-        signed.counselor.id,
-    )
-    .await?;
+    totp_store::begin_enrolment(&state.db, state.clock(), signed.counselor.id).await?;
     Ok(Redirect::to(&format!("{}#confirm", totp::ENROL_PATH)).into_response())
 }
 
@@ -292,7 +286,6 @@ pub async fn totp_confirm(
     let result = totp_store::confirm_enrolment(
         &state.db,
         state.clock(),
-        &totp::sealer(&state),
         signed.counselor.id,
         &form.code.chars().take(40).collect::<String>(),
     )
@@ -345,7 +338,6 @@ pub async fn totp_disable(
         match totp_store::check(
             &state.db,
             state.clock(),
-            &totp::sealer(&state),
             signed.counselor.id,
             &code,
             true,
@@ -355,6 +347,10 @@ pub async fn totp_disable(
             Check::Accepted(_) => {}
             Check::Reused => errors.add("disable_code", "was used already: wait for the next one"),
             Check::Wrong => errors.add("disable_code", "does not match"),
+            Check::Unreadable => errors.add(
+                "disable_code",
+                "cannot be checked: the secret of your app was saved by an earlier version; use a recovery code",
+            ),
         }
     }
     if !errors.is_empty() {
@@ -380,19 +376,15 @@ pub async fn totp_recovery_codes(
         .attempt_code(signed.counselor.id, ip.0)
         .map_err(throttled)?;
     let code: String = form.code.chars().take(40).collect();
-    let check = totp_store::check(
-        &state.db,
-        state.clock(),
-        &totp::sealer(&state),
-        signed.counselor.id,
-        &code,
-        false,
-    )
-    .await?;
+    let check =
+        totp_store::check(&state.db, state.clock(), signed.counselor.id, &code, false).await?;
     let message = match check {
         Check::Accepted(_) => None,
         Check::Reused => Some("was used already: wait for the next one"),
         Check::Wrong => Some("does not match"),
+        Check::Unreadable => Some(
+            "cannot be checked: the secret of your app was saved by an earlier version; turn two-factor sign-in off with a recovery code and set it up again",
+        ),
     };
     if let Some(message) = message {
         refused(&state, &actor, "new recovery codes").await?;

@@ -682,14 +682,7 @@ pub async fn sign_note(
                 }
                 .into());
             }
-            note_store::confirm_signer_with_code(
-                &state.db,
-                state.clock(),
-                &crate::auth::totp::sealer(&state),
-                counselor.id,
-                code,
-            )
-            .await
+            note_store::confirm_signer_with_code(&state.db, state.clock(), counselor.id, code).await
         }
         (Some(password), None) => {
             note_store::confirm_signer(&state.db, counselor.id, password).await
