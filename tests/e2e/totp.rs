@@ -49,6 +49,7 @@ totp_tests!(
     turning_it_off_needs_the_password_and_a_code,
     secrets_are_sealed_with_the_data_key_and_rotate_with_it,
     secrets_of_the_old_scheme_are_read_or_explained,
+    a_pending_secret_expires_after_fifteen_minutes,
 );
 
 pub struct Totp {
@@ -848,4 +849,58 @@ async fn secrets_of_the_old_scheme_are_read_or_explained(t: Totp) {
         .submit("/login/totp", "/login/totp", &[("code", codes[0].clone())])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
+    let email = "ulla@practice.example";
+    t.app.counselor("Ulla Frei", email, Role::Counselor).await;
+    let b = Browser::new(&t.app);
+    b.sign_in(email, PASSWORD).await;
+    b.submit("/settings/totp", "/settings/totp/setup", &[])
+        .await;
+    let first = secret_on(&b.get_html("/settings/totp").await.1);
+
+    // Still waiting after 14 minutes.
+    t.clock.advance(Duration::minutes(14));
+    assert_eq!(secret_on(&b.get_html("/settings/totp").await.1), first);
+
+    // After 15, the key is gone: not shown, and its right code turns nothing on.
+    t.clock.advance(Duration::minutes(2));
+    let (_, html) = b.get_html("/settings/totp").await;
+    assert!(
+        !html.contains("id=\"totp-secret\"") && !html.contains("<svg"),
+        "{html}"
+    );
+    let r = b
+        .submit(
+            "/settings/totp",
+            "/settings/totp/confirm",
+            &[("code", t.code(&first))],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("came too late"), "{html}");
+    assert!(t.stored(email).await.totp_secret.is_none(), "still off");
+    assert_eq!(
+        stored_secrets(&t, email).await.1,
+        None,
+        "the expired key is dropped"
+    );
+
+    // Starting again gives a new key, which works.
+    b.submit("/settings/totp", "/settings/totp/setup", &[])
+        .await;
+    let second = secret_on(&b.get_html("/settings/totp").await.1);
+    assert_ne!(second, first);
+    t.next_step();
+    let r = b
+        .submit(
+            "/settings/totp",
+            "/settings/totp/confirm",
+            &[("code", t.code(&second))],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(t.stored(email).await.totp_secret.is_some(), "on");
 }

@@ -7,6 +7,7 @@
 //! text ([`crate::crypto`]: `Field::TotpSecret`, `Field::PendingTotpSecret`); recovery codes as
 //! SHA-256 in `totp_recovery_code`.
 
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -24,6 +25,15 @@ use crate::db::begin_write;
 use crate::entities::{counselor, counselor_totp, totp_recovery_code};
 use crate::error::CoreError;
 use crate::practice::settings;
+
+/// How long a new secret waits for its first code. A set-up left open (a QR code on a screen
+/// someone walked away from) is not a standing invitation: after this, it starts again.
+pub const PENDING_LIFETIME: Duration = Duration::minutes(15);
+
+/// True while a secret set aside at `since` may still be confirmed.
+fn pending_is_live(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    since.is_some_and(|since| now < since + PENDING_LIFETIME)
+}
 
 /// True when the counselor signs in with a code.
 pub fn is_enabled(c: &counselor::Model) -> bool {
@@ -73,9 +83,17 @@ fn open(
     ))
 }
 
-pub async fn status(db: &impl ConnectionTrait, c: &counselor::Model) -> Result<Status, CoreError> {
-    let row = counselor_totp::Entity::find_by_id(c.id).one(db).await?;
-    // A pending secret that cannot be read is as good as none: the set-up starts again.
+pub async fn status(
+    db: &impl ConnectionTrait,
+    clock: &dyn Clock,
+    c: &counselor::Model,
+) -> Result<Status, CoreError> {
+    let row = counselor_totp::Entity::find_by_id(c.id)
+        .one(db)
+        .await?
+        .filter(|r| pending_is_live(r.pending_since, clock.now()));
+    // A pending secret that expired or cannot be read is as good as none: the set-up starts
+    // again.
     let pending = match row.and_then(|r| r.pending_secret) {
         Some(stored) if !is_enabled(c) => open(Field::PendingTotpSecret, c.id, &stored)?.ok(),
         _ => None,
@@ -178,6 +196,18 @@ pub async fn confirm_enrolment(
             "has no set-up to confirm: start again",
         ));
     };
+    if !pending_is_live(row.pending_since, now) {
+        // Too late: the secret is dropped, and only a new set-up can turn it on.
+        let mut row: counselor_totp::ActiveModel = row.into();
+        row.pending_secret = Set(None);
+        row.pending_since = Set(None);
+        row.update(&tx).await?;
+        tx.commit().await?;
+        return Err(CoreError::invalid(
+            "code",
+            "came too late: a set-up key works for 15 minutes. Start again for a new one",
+        ));
+    }
     let Ok(secret) = open(Field::PendingTotpSecret, counselor_id, &stored)? else {
         return Err(CoreError::invalid(
             "code",

@@ -182,7 +182,7 @@ pub async fn sign_out_everywhere(
 
 /// The enrolment and status page as it stands, without anything shown once.
 async fn totp_view(state: &AppState, signed: &Signed) -> Result<TotpPage, AppError> {
-    let status = totp_store::status(&state.db, &signed.counselor).await?;
+    let status = totp_store::status(&state.db, state.clock(), &signed.counselor).await?;
     let practice = practice_settings::ensure(&state.db, state.clock()).await?;
     let required = practice_settings::totp_requirement(&practice).applies_to(signed.counselor.role);
     let pending = match status.pending {
@@ -304,6 +304,10 @@ pub async fn totp_confirm(
         Err(CoreError::Invalid(errors)) => {
             refused(&state, &actor, "enrolment code").await?;
             let mut page = totp_view(&state, &signed).await?;
+            // Without a set-up there is no code field to show the message beside.
+            if page.pending.is_none() {
+                page.notice = errors.get("code").map(|m| format!("The code {m}."));
+            }
             page.errors = Errors(errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
