@@ -50,6 +50,7 @@ totp_tests!(
     secrets_are_sealed_with_the_data_key_and_rotate_with_it,
     secrets_of_the_old_scheme_are_read_or_explained,
     a_pending_secret_expires_after_fifteen_minutes,
+    turning_it_on_or_off_ends_the_other_sessions,
 );
 
 pub struct Totp {
@@ -903,4 +904,43 @@ async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.stored(email).await.totp_secret.is_some(), "on");
+}
+
+async fn turning_it_on_or_off_ends_the_other_sessions(t: Totp) {
+    let email = "vera@practice.example";
+    t.app.counselor("Vera Lind", email, Role::Counselor).await;
+    let here = Browser::new(&t.app);
+    here.sign_in(email, PASSWORD).await;
+    let elsewhere = Browser::new(&t.app);
+    elsewhere.sign_in(email, PASSWORD).await;
+    let token = t.app.api_token(t.stored(email).await.id).await;
+
+    // On: the browser signed in with the password alone is signed out; this one stays.
+    let (secret, _) = enrol(&t, &here).await;
+    let r = elsewhere.get("/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(r.headers()["location"], "/login");
+    assert_eq!(here.get("/").await.status(), StatusCode::OK, "still in");
+
+    // Signed in again elsewhere, with a code; then off: elsewhere is signed out again.
+    t.next_step();
+    let (elsewhere, r) = sign_in_with(&t, email, &t.code(&secret)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(elsewhere.get("/").await.status(), StatusCode::OK);
+    t.next_step();
+    let r = here
+        .submit(
+            "/settings/totp",
+            "/settings/totp/disable",
+            &[("password", PASSWORD.to_owned()), ("code", t.code(&secret))],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = elsewhere.get("/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(r.headers()["location"], "/login");
+    assert_eq!(here.get("/").await.status(), StatusCode::OK, "still in");
+    // API tokens are not sessions: they stay (revoked by deactivation).
+    let r = t.app.api(&token).get("/api/v1/couples").await;
+    assert_eq!(r.status(), StatusCode::OK);
 }

@@ -129,6 +129,21 @@ pub async fn end_all_for(db: &impl ConnectionTrait, counselor_id: Uuid) -> Resul
     Ok(res.rows_affected)
 }
 
+/// End every session of a counselor but `keep` (the one making a change to how they sign in:
+/// the other browsers must sign in again under the new rule).
+pub async fn end_others_for(
+    db: &impl ConnectionTrait,
+    counselor_id: Uuid,
+    keep: &str,
+) -> Result<u64, CoreError> {
+    let res = browser_session::Entity::delete_many()
+        .filter(browser_session::Column::CounselorId.eq(counselor_id))
+        .filter(browser_session::Column::Id.ne(keep))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Delete sessions past their absolute expiry (idle ones are removed when next presented).
 pub async fn sweep(db: &impl ConnectionTrait, clock: &dyn Clock) -> Result<u64, CoreError> {
     let res = browser_session::Entity::delete_many()

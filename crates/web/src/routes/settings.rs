@@ -1,6 +1,7 @@
 //! The counselor's own settings: profile, password (changing it ends every session), signing
 //! out everywhere, API tokens, and two-factor sign-in (TOTP): set up with a QR code, confirm
-//! with a code, recovery codes shown once, turn off with the password and a code.
+//! with a code, recovery codes shown once, turn off with the password and a code. Turning it
+//! on or off ends the counselor's other sessions.
 
 use axum::extract::State;
 use kintsugi_core::access::api_tokens;
@@ -292,6 +293,9 @@ pub async fn totp_confirm(
     .await;
     match result {
         Ok(codes) => {
+            // Browsers signed in with the password alone sign in again, now with a code.
+            browser_sessions::end_others_for(&state.db, signed.counselor.id, &signed.session_id)
+                .await?;
             audit::record(&state.db, state.clock(), &actor, Action::TotpEnabled, None).await?;
             // Read again: the counselor now has a secret, so the page shows it as on.
             let mut now_on = signed.clone();
@@ -364,6 +368,9 @@ pub async fn totp_disable(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     totp_store::disable(&state.db, state.clock(), signed.counselor.id).await?;
+    // Like a password change: whoever else is signed in (perhaps with the lost phone's codes)
+    // is signed out.
+    browser_sessions::end_others_for(&state.db, signed.counselor.id, &signed.session_id).await?;
     audit::record(&state.db, state.clock(), &actor, Action::TotpDisabled, None).await?;
     Ok(Redirect::to(&format!("{}?done=off", totp::ENROL_PATH)).into_response())
 }
