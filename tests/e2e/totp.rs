@@ -51,6 +51,7 @@ totp_tests!(
     secrets_of_the_old_scheme_are_read_or_explained,
     a_pending_secret_expires_after_fifteen_minutes,
     turning_it_on_or_off_ends_the_other_sessions,
+    api_tokens_wait_for_enrolment_too,
 );
 
 pub struct Totp {
@@ -943,4 +944,68 @@ async fn turning_it_on_or_off_ends_the_other_sessions(t: Totp) {
     // API tokens are not sessions: they stay (revoked by deactivation).
     let r = t.app.api(&token).get("/api/v1/couples").await;
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// Save the practice's two-factor requirement (`none`, `admins`, `everyone`) as `admin`.
+async fn require(t: &Totp, admin: &Browser, who: &str) {
+    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
+        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
+            .await
+            .expect("practice"),
+    )
+    .into_pairs();
+    for f in fields.iter_mut() {
+        if f.0 == "totp_required" {
+            f.1 = who.into();
+        }
+    }
+    let r = admin
+        .submit("/admin/practice", "/admin/practice", &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "practice saved");
+}
+
+async fn api_tokens_wait_for_enrolment_too(t: Totp) {
+    let admin = "wanda@practice.example";
+    let (a, _, _) = enrolled(&t, admin, Role::Admin).await;
+    let email = "xaver@practice.example";
+    let me = crate::sessions_api::me(&t.app, email, "Yara & Zeno").await;
+    let couples = format!("/api/v1/couples/{}", me.couple);
+    assert_eq!(me.api.get(&couples).await.status(), StatusCode::OK);
+
+    // Everyone must use two-factor sign-in: the counselor's token stops at a 403 that says
+    // what to do, for reads and writes alike, and changes nothing.
+    require(&t, &a, "everyone").await;
+    let r = me.api.get(&couples).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(problem["status"], 403);
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(detail.contains("set up two-factor sign-in"), "{detail}");
+    let r = me
+        .api
+        .post_json("/api/v1/couples", &crate::support::couple_json("Sneaky"))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let labels: Vec<String> = kintsugi_core::entities::couple::Entity::find()
+        .all(&t.app.db)
+        .await
+        .expect("couples")
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    assert!(!labels.iter().any(|l| l == "Sneaky"), "{labels:?}");
+    // An admin who enrolled keeps using the API.
+    let admin_token = t.app.api_token(t.stored(admin).await.id).await;
+    let r = t.app.api(&admin_token).get("/api/v1/couples").await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Once the counselor has enrolled (on the pages), the same token works again.
+    let b = Browser::new(&t.app);
+    let r = b.sign_in(email, PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/settings/totp");
+    t.next_step();
+    enrol(&t, &b).await;
+    assert_eq!(me.api.get(&couples).await.status(), StatusCode::OK);
 }

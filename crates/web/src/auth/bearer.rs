@@ -3,7 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use kintsugi_core::access::api_tokens;
+use kintsugi_core::access::{api_tokens, totp_store};
 use kintsugi_core::entities::counselor;
 
 use crate::app::AppState;
@@ -32,6 +32,14 @@ impl FromRequestParts<AppState> for ApiCounselor {
             .ok_or(AppError::Unauthorized)?;
         if let Some(slot) = parts.extensions.get::<super::refusals::ActorSlot>() {
             slot.set(counselor.id);
+        }
+        // A token is no way around the practice's two-factor requirement: until the counselor
+        // has set it up (on the pages, which lead there), the API refuses with 403.
+        if totp_store::must_enrol(&state.db, state.clock(), &counselor)
+            .await
+            .map_err(AppError::from)?
+        {
+            return Err(AppError::MustEnrolTotp.into());
         }
         Ok(ApiCounselor(counselor))
     }

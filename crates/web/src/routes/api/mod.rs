@@ -88,6 +88,7 @@ pub fn openapi_document() -> &'static str {
 /// - 400: a body, query string or path segment that cannot be read at all (not JSON, not
 ///   UTF-8);
 /// - 401: no valid token (every operation needs one);
+/// - 403: the practice requires two-factor sign-in and the token's counselor has not set it up;
 /// - 404: an id in the path that names nothing on your caseload (operations with path
 ///   parameters);
 /// - 413 and 415: a body too large, or not sent as JSON (operations with a body);
@@ -132,6 +133,10 @@ impl Modify for CommonResponses {
                         "The request could not be read (a body that is not JSON, or a query string or path that cannot be decoded)",
                     ),
                     ("401", "No valid token"),
+                    (
+                        "403",
+                        "Your practice requires two-factor sign-in and you have not set it up yet: set it up on the Settings page first",
+                    ),
                 ];
                 if in_path {
                     common.push(("404", "Nothing with that id on your caseload"));
