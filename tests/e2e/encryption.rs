@@ -8,7 +8,7 @@ use std::process::Output;
 
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::crypto::reseal::stored_values;
-use kintsugi_core::crypto::{DataKey, Field, Keyring, sealed_with};
+use kintsugi_core::crypto::{DataKey, Field, KeyId, Keyring, checked, sealed_with};
 use kintsugi_core::entities::partner;
 use kintsugi_core::homework::prompts::RawAnswer;
 use kintsugi_core::homework::responses::{self, Saved};
@@ -414,6 +414,52 @@ async fn a_missing_malformed_or_wrong_key_refuses_start_up() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+/// Start-up reads one row, not every sealed column, when the last full check found everything
+/// under the configured key; a record naming another key is not trusted but checked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_trusts_only_a_matching_record_of_the_last_check() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    write_clinical_record(&app, "checked@practice.example").await;
+    let url = app.database_url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    assert_eq!(checked::recorded(&app.db).await.expect("read"), None);
+
+    let (code, _, stderr) = run(kintsugi(dir.path(), &url).arg("migrate")).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        checked::recorded(&app.db).await.expect("read"),
+        Some(data_key().id()),
+        "the full check is recorded"
+    );
+
+    // A record of another key (a restored copy, a hand edit) is checked, then corrected.
+    let stale = KeyId::parse("0badc0de").expect("id");
+    checked::record(&app.db, stale, chrono::Utc::now())
+        .await
+        .expect("write");
+    let (code, _, stderr) = run(kintsugi(dir.path(), &url).arg("migrate")).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        checked::recorded(&app.db).await.expect("read"),
+        Some(data_key().id())
+    );
+    open_all(&app.db, &Keyring::new(data_key().clone()))
+        .await
+        .expect("everything still opens");
+
+    // A wrong key is still refused by name, record or not.
+    let other = DataKey::generate();
+    let line = refused(
+        run(kintsugi(dir.path(), &url)
+            .env("KINTSUGI_DATA_KEY", other.to_base64())
+            .arg("migrate"))
+        .await,
+        "KINTSUGI_DATA_KEY",
+        &[&other.to_base64()],
+    );
+    assert!(line.contains(&data_key().id().to_string()), "{line}");
+}
+
 #[tokio::test]
 async fn a_first_run_makes_a_private_key_file() {
     let dir = tempfile::tempdir().expect("dir");
@@ -533,6 +579,11 @@ async fn rotate_key_moves_everything_to_the_new_key(mut app: TestApp) {
     }
     assert!(open_all(&app.db, &Keyring::new(old.clone())).await.is_err());
     assert!(clinical_words_in(&app.db).await.is_empty());
+    assert_eq!(
+        checked::recorded(&app.db).await.expect("read"),
+        Some(new.id()),
+        "the rotation records the key it checked everything under"
+    );
 
     // The old key no longer starts the app; the new one does.
     refused(

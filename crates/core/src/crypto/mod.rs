@@ -18,6 +18,7 @@
 //! Tools that need two keys at once (`rotate-key`) hold their own [`Keyring`] and use
 //! [`reseal`] directly.
 
+pub mod checked;
 mod key;
 pub mod records;
 pub mod reseal;

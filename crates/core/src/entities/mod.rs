@@ -10,6 +10,7 @@ pub mod counseling_session;
 pub mod counselor;
 pub mod counselor_totp;
 pub mod couple;
+pub mod data_key_state;
 pub mod exercise;
 pub mod exercise_prompt;
 pub mod homework_link;

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use kintsugi_core::crypto::reseal::{self, Progress};
-use kintsugi_core::crypto::{self, DataKey, KeyId, Keyring};
+use kintsugi_core::crypto::{self, DataKey, KeyId, Keyring, checked};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret as _;
 
@@ -139,6 +139,17 @@ fn list(ids: &[KeyId]) -> String {
 /// Find or make the key, check it against the data, install it for this process and seal any
 /// plain text from before encryption. Problems come back as one [`ConfigError`] line.
 pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Keyring> {
+    // The usual start: the last full check found everything under the configured key.
+    if let Some(recorded) = checked::recorded(db).await?
+        && let Some((key, _)) = configured(config)?
+        && key.id() == recorded
+    {
+        let keyring = Keyring::new(key);
+        crypto::install(keyring.clone())?;
+        return Ok(keyring);
+    }
+    // Otherwise read every sealed column: it finds plain text to seal, and explains a key that
+    // does not match the data.
     let usage = reseal::key_use(db).await?;
     let pending = pending_key_file(config);
     let unfinished = || {
@@ -212,6 +223,7 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result
             "encrypted the clinical text written before encryption at rest"
         );
     }
+    checked::record(db, keyring.primary_id(), chrono::Utc::now()).await?;
     Ok(keyring)
 }
 

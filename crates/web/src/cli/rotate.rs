@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kintsugi_core::crypto::reseal;
 use kintsugi_core::crypto::{DataKey, Keyring};
+use kintsugi_core::crypto::{checked, reseal};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::keys::{self, KeySource};
@@ -133,7 +133,10 @@ pub async fn run(config: Config, args: RotateKeyArgs) -> anyhow::Result<()> {
         current.id(),
         new.id()
     );
+    // Until the walk is done the values are under two keys: the next start must check them all.
+    checked::forget(&db).await?;
     let summary = reseal::reseal_all(&db, &keyring, keys::progress_printer()).await?;
+    checked::record(&db, new.id(), chrono::Utc::now()).await?;
     db.close().await?;
     println!(
         "{} values checked, {} encrypted with data key {}.",
