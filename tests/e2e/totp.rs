@@ -52,6 +52,7 @@ totp_tests!(
     a_pending_secret_expires_after_fifteen_minutes,
     turning_it_on_or_off_ends_the_other_sessions,
     api_tokens_wait_for_enrolment_too,
+    the_requirement_is_read_with_the_session_limits_not_per_request,
 );
 
 pub struct Totp {
@@ -1008,4 +1009,38 @@ async fn api_tokens_wait_for_enrolment_too(t: Totp) {
     t.next_step();
     enrol(&t, &b).await;
     assert_eq!(me.api.get(&couples).await.status(), StatusCode::OK);
+}
+
+async fn the_requirement_is_read_with_the_session_limits_not_per_request(t: Totp) {
+    let email = "yvonne@practice.example";
+    let me = crate::sessions_api::me(&t.app, email, "Ada & Bo").await;
+    let b = Browser::new(&t.app);
+    b.sign_in(email, PASSWORD).await;
+    assert_eq!(b.get("/").await.status(), StatusCode::OK);
+    assert_eq!(me.api.get("/api/v1/couples").await.status(), StatusCode::OK);
+
+    // Another instance's admin requires it of everyone: the setting changes in the database
+    // only. Requests here go on without reading it (it is read with the idle limit, at most
+    // every 30 seconds)...
+    kintsugi_core::entities::practice::Entity::update_many()
+        .col_expr(
+            kintsugi_core::entities::practice::Column::TotpRequired,
+            sea_orm::sea_query::Expr::value("everyone"),
+        )
+        .exec(&t.app.db)
+        .await
+        .expect("update");
+    t.clock.advance(Duration::seconds(29));
+    assert_eq!(b.get("/").await.status(), StatusCode::OK);
+    assert_eq!(me.api.get("/api/v1/couples").await.status(), StatusCode::OK);
+
+    // ... and apply it once those 30 seconds are over, to pages and tokens alike.
+    t.clock.advance(Duration::seconds(2));
+    let r = b.get("/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/settings/totp");
+    assert_eq!(
+        me.api.get("/api/v1/couples").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }

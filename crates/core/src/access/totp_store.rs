@@ -16,15 +16,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::totp::{
-    self, RECOVERY_CODES, TotpSecret, Unreadable, needs_sealing, new_recovery_code,
-    normalise_recovery_code, open_secret, recovery_fingerprint, seal_secret,
+    self, RECOVERY_CODES, TotpRequirement, TotpSecret, Unreadable, needs_sealing,
+    new_recovery_code, normalise_recovery_code, open_secret, recovery_fingerprint, seal_secret,
 };
 use crate::clock::Clock;
 use crate::crypto::{self, Field};
 use crate::db::begin_write;
 use crate::entities::{counselor, counselor_totp, totp_recovery_code};
 use crate::error::CoreError;
-use crate::practice::settings;
 
 /// How long a new secret waits for its first code. A set-up left open (a QR code on a screen
 /// someone walked away from) is not a standing invitation: after this, it starts again.
@@ -40,18 +39,12 @@ pub fn is_enabled(c: &counselor::Model) -> bool {
     c.totp_secret.is_some()
 }
 
-/// True when the practice requires two-factor sign-in of this counselor and they have not
-/// set it up yet: until they do, their session reaches only the enrolment page.
-pub async fn must_enrol(
-    db: &impl ConnectionTrait,
-    clock: &dyn Clock,
-    c: &counselor::Model,
-) -> Result<bool, CoreError> {
-    if is_enabled(c) {
-        return Ok(false);
-    }
-    let practice = settings::ensure(db, clock).await?;
-    Ok(settings::totp_requirement(&practice).applies_to(c.role))
+/// True when the practice's `requirement` applies to this counselor and they have not set
+/// two-factor sign-in up yet: until they do, their session reaches only the enrolment page and
+/// their API tokens nothing. (The web crate reads the requirement through its short-lived
+/// cache of the practice's rules.)
+pub fn must_enrol(requirement: TotpRequirement, c: &counselor::Model) -> bool {
+    !is_enabled(c) && requirement.applies_to(c.role)
 }
 
 /// What the settings page shows.

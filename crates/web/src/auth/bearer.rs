@@ -3,7 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use kintsugi_core::access::{api_tokens, totp_store};
+use kintsugi_core::access::api_tokens;
 use kintsugi_core::entities::counselor;
 
 use crate::app::AppState;
@@ -35,7 +35,9 @@ impl FromRequestParts<AppState> for ApiCounselor {
         }
         // A token is no way around the practice's two-factor requirement: until the counselor
         // has set it up (on the pages, which lead there), the API refuses with 403.
-        if totp_store::must_enrol(&state.db, state.clock(), &counselor)
+        if state
+            .session_limits
+            .must_enrol(&state.db, state.clock(), &counselor)
             .await
             .map_err(AppError::from)?
         {

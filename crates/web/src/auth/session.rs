@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use kintsugi_core::access::{browser_sessions, totp_store};
+use kintsugi_core::access::browser_sessions;
 use kintsugi_core::entities::counselor;
 use kintsugi_core::practice::Role;
 
@@ -48,7 +48,10 @@ impl FromRequestParts<AppState> for Signed {
         // enrolment page and sign-out until it is set up (checked on every request, so a
         // requirement switched on applies to sessions already open).
         if !super::totp::allowed_before_enrolment(parts.uri.path())
-            && totp_store::must_enrol(&state.db, state.clock(), &active.counselor).await?
+            && state
+                .session_limits
+                .must_enrol(&state.db, state.clock(), &active.counselor)
+                .await?
         {
             return Err(AppError::MustEnrolTotp);
         }

@@ -118,7 +118,11 @@ pub async fn submit(
         );
         return Ok(response);
     }
-    let then = if totp_store::must_enrol(&state.db, state.clock(), &counselor).await? {
+    let then = if state
+        .session_limits
+        .must_enrol(&state.db, state.clock(), &counselor)
+        .await?
+    {
         totp::ENROL_PATH
     } else {
         "/"
