@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
 /// [`routes::router`]; tests may add a route of their own (a handler that panics) and get
 /// exactly the stack the application serves.
 pub fn with_middleware(routes: Router, secure: bool) -> Router {
+    // Recording starts before the first request is answered.
+    crate::monitoring::handle();
     let mut app = routes
         .layer(axum::middleware::from_fn(crate::auth::origin::refuse_cross_site))
         // The limit is enforced where bodies are read (forms and JSON), so that an oversize
@@ -94,7 +96,10 @@ pub fn with_middleware(routes: Router, secure: bool) -> Router {
             HeaderValue::from_static(
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
             ),
-        ));
+        ))
+        // Outermost, so that the time covers the whole stack. Layers run inside routing: the
+        // route's template is known here.
+        .layer(axum::middleware::from_fn(crate::monitoring::track));
     if secure {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
@@ -147,6 +152,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let app = router(self.state.clone());
         let sweeper = tokio::spawn(sweep_sessions(self.state));
+        let upkeep = tokio::spawn(crate::monitoring::upkeep());
         let result = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -154,6 +160,7 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        upkeep.abort();
         result
     }
 }

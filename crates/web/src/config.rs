@@ -36,6 +36,9 @@ pub struct Config {
     /// Failed and successful sign-in attempts allowed per account and per IP address, per
     /// three minutes.
     pub sign_in_attempts: u32,
+    /// `KINTSUGI_METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`
+    /// (from anywhere); when unset, it answers only requests from this machine.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// One configuration problem, printed as a single line.
@@ -155,6 +158,19 @@ impl Config {
                 })?,
         };
 
+        let metrics_token = var("KINTSUGI_METRICS_TOKEN").map(SecretString::from);
+        if let Some(token) = &metrics_token {
+            use secrecy::ExposeSecret;
+            let t = token.expose_secret();
+            // Sent in a header by a scraper: printable, and long enough not to be guessed.
+            if t.chars().count() < 16 || !t.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(err(
+                    "KINTSUGI_METRICS_TOKEN",
+                    "must be at least 16 characters without spaces (for example from openssl rand -hex 24)",
+                ));
+            }
+        }
+
         let config = Config {
             database_url,
             bind,
@@ -168,6 +184,7 @@ impl Config {
             data_key,
             data_key_file,
             sign_in_attempts,
+            metrics_token,
         };
         // Parsed here so that a bad SMTP setting stops start-up with one line.
         SmtpSettings::from_config(&config)?;
@@ -417,6 +434,8 @@ mod tests {
             ("KINTSUGI_SECURE_COOKIES", "maybe"),
             ("KINTSUGI_MAIL_FROM", "nobody"),
             ("KINTSUGI_SIGN_IN_ATTEMPTS", "0"),
+            ("KINTSUGI_METRICS_TOKEN", "short"),
+            ("KINTSUGI_METRICS_TOKEN", "has spaces in the middle of it"),
         ] {
             let e = load(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

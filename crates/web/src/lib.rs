@@ -10,6 +10,7 @@ pub mod error;
 pub mod forms;
 pub mod logging;
 pub mod mail;
+pub mod monitoring;
 pub mod request;
 pub mod routes;
 pub mod views;

@@ -470,6 +470,54 @@ pub async fn failed_count(db: &impl ConnectionTrait, counselor_id: Uuid) -> Resu
         .await?)
 }
 
+/// What is waiting to go out: messages whose time has come and that are not sent yet (pending,
+/// or claimed by a worker and in flight), per kind, and when the longest-waiting one was due.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// `(kind key, messages)`, only kinds with some.
+    pub due: Vec<(String, u64)>,
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+impl Backlog {
+    pub fn total(&self) -> u64 {
+        self.due.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The [`Backlog`] at `now`, in one grouped query over the `(status, scheduled_at)` index: cheap
+/// enough for every metrics scrape.
+pub async fn backlog(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, CoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let rows: Vec<(String, i64, Option<DateTime<Utc>>)> = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Kind)
+        .column_as(Expr::col(outbox_message::Column::Id).count(), "n")
+        .column_as(
+            Expr::col(outbox_message::Column::ScheduledAt).min(),
+            "oldest",
+        )
+        .filter(outbox_message::Column::Status.is_in([STATUS_PENDING, STATUS_SENDING]))
+        .filter(outbox_message::Column::ScheduledAt.lte(now))
+        .group_by(outbox_message::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut backlog = Backlog::default();
+    for (kind, n, oldest) in rows {
+        backlog
+            .due
+            .push((kind, u64::try_from(n).unwrap_or_default()));
+        backlog.oldest_due = match (backlog.oldest_due, oldest) {
+            (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+    backlog.due.sort();
+    Ok(backlog)
+}
+
 /// Try a failed message again now. Only the counselor's own; anything else is not found.
 pub async fn retry(
     db: &impl ConnectionTrait,

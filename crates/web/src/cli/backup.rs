@@ -6,17 +6,25 @@
 //! - PostgreSQL: `pg_dump --format=custom` (a consistent snapshot) and `pg_restore`, when the
 //!   PostgreSQL client tools are installed.
 //!
+//! Both show their progress on standard error ([`super::progress`]): the copy's size as it
+//! grows, or, for the PostgreSQL tools, that they still run.
+//!
 //! A backup holds the clinical text as it is stored: encrypted. It is useless without the data
 //! key, which is never part of it: keep a copy of the key apart from the backups.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
+use super::progress::Progress;
 use crate::config::Config;
+
+/// How often a running copy is looked at for its progress.
+const POLL: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -65,14 +73,18 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
         let db = kintsugi_core::db::connect(&config.database_url)
             .await
             .context("cannot open the database (KINTSUGI_DATABASE_URL)")?;
-        let result = db
-            .execute_raw(Statement::from_sql_and_values(
-                db.get_database_backend(),
-                "VACUUM INTO ?",
-                [tmp.to_string_lossy().into_owned().into()],
-            ))
-            .await;
+        let progress = Progress::bytes("backup", sqlite_size(&db).await);
+        let copy = db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "VACUUM INTO ?",
+            [tmp.to_string_lossy().into_owned().into()],
+        ));
+        // The copy grows in its file while the statement runs: its size is the progress.
+        let result = watch(copy, || progress.set(file_size(&tmp))).await;
         db.close().await?;
+        if result.is_ok() {
+            progress.finish();
+        }
         result.with_context(|| format!("the backup to {} failed", args.path.display()))?;
         let check = integrity(&tmp).await;
         if let Err(e) = check {
@@ -81,14 +93,18 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
         }
     } else {
         tool_available("pg_dump").await?;
-        let out = tokio::process::Command::new("pg_dump")
+        let progress = Progress::bytes("backup", 0);
+        let dump = tokio::process::Command::new("pg_dump")
             .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
             .arg(&tmp)
             .arg("--dbname")
             .arg(&config.database_url)
             .stdin(Stdio::null())
-            .output()
-            .await?;
+            .output();
+        let out = watch(dump, || progress.set(file_size(&tmp))).await?;
+        if out.status.success() {
+            progress.finish();
+        }
         if !out.status.success() {
             let _ = std::fs::remove_file(&tmp);
             bail!(
@@ -104,6 +120,63 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
         "Backup written to {} ({size} bytes). The clinical text in it is encrypted: keep the data key apart from it.",
         args.path.display()
     );
+    Ok(())
+}
+
+/// Await `work`, calling `poll` every [`POLL`] until it is done.
+async fn watch<T>(work: impl Future<Output = T>, poll: impl Fn()) -> T {
+    tokio::pin!(work);
+    let mut every = tokio::time::interval(POLL);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = every.tick() => poll(),
+        }
+    }
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The live database's size in bytes (pages in use times page size); 0 if SQLite will not say.
+async fn sqlite_size(db: &DatabaseConnection) -> u64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()",
+        ))
+        .await;
+    match row {
+        Ok(Some(row)) => row
+            .try_get::<i64>("", "n")
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or_default(),
+        _ => 0,
+    }
+}
+
+/// Copy `from` to `to` in chunks, showing the bytes copied.
+fn copy_with_progress(from: &Path, to: &Path, label: &str) -> std::io::Result<()> {
+    use std::io::{Read as _, Write as _};
+    let mut input = std::fs::File::open(from)?;
+    let meta = input.metadata()?;
+    let progress = Progress::bytes(label, meta.len());
+    let mut output = std::fs::File::create(to)?;
+    // As `fs::copy` would: the copy is no more readable than the backup was.
+    output.set_permissions(meta.permissions())?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        output.write_all(&buf[..n])?;
+        progress.inc(n as u64);
+    }
+    output.sync_all()?;
+    progress.finish();
     Ok(())
 }
 
@@ -212,8 +285,7 @@ async fn restore_sqlite(config: &Config, args: &RestoreArgs) -> anyhow::Result<(
     // or the whole backup, never half of one. The old write-ahead log must go first, or SQLite
     // would replay it onto the restored file.
     let tmp = partial(&target);
-    std::fs::copy(&args.path, &tmp)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
+    copy_with_progress(&args.path, &tmp, "restore")?;
     for suffix in ["-wal", "-shm"] {
         let mut side = target.as_os_str().to_owned();
         side.push(suffix);
@@ -244,14 +316,17 @@ async fn restore_postgres(config: &Config, args: &RestoreArgs) -> anyhow::Result
     if args.force {
         cmd.args(["--clean", "--if-exists"]);
     }
-    let out = cmd
+    let progress = Progress::spinner("restore");
+    let restore = cmd
         .arg("--dbname")
         .arg(&config.database_url)
         .arg(&args.path)
         .stdin(Stdio::null())
-        .output()
-        .await?;
-    if !out.status.success() {
+        .output();
+    let out = watch(restore, || progress.tick()).await?;
+    if out.status.success() {
+        progress.finish();
+    } else {
         bail!(
             "pg_restore failed (nothing was changed): {}",
             String::from_utf8_lossy(&out.stderr).trim()

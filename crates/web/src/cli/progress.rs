@@ -13,6 +13,8 @@
 //! ```
 //!
 //! A total of 0 means "unknown": a spinner on a terminal, lines every [`PLAIN_EVERY`] elsewhere.
+//! [`Progress::spinner`] is for work that cannot be counted at all (an external tool running):
+//! call [`Progress::tick`] now and then so that plain output says it still runs.
 //! `Progress` is `Send + Sync`; share it between tasks behind an `Arc`.
 
 use std::io::{IsTerminal as _, Write};
@@ -29,6 +31,8 @@ pub const PLAIN_EVERY: Duration = Duration::from_secs(5);
 enum Unit {
     Items,
     Bytes,
+    /// Nothing counted: only the time it has been running.
+    Time,
 }
 
 pub struct Progress {
@@ -72,6 +76,11 @@ impl Progress {
     /// Counting `total` bytes (0: unknown) under `label`.
     pub fn bytes(label: impl Into<String>, total: u64) -> Self {
         Self::start(label.into(), total, Unit::Bytes)
+    }
+
+    /// Work that cannot be counted: a spinner, or a line every [`PLAIN_EVERY`] saying it runs.
+    pub fn spinner(label: impl Into<String>) -> Self {
+        Self::start(label.into(), 0, Unit::Time)
     }
 
     fn start(label: String, total: u64, unit: Unit) -> Self {
@@ -126,6 +135,14 @@ impl Progress {
         }
     }
 
+    /// Still running (plain output: a line if none came for [`PLAIN_EVERY`]).
+    pub fn tick(&self) {
+        match &self.inner {
+            Inner::Bar(b) => b.tick(),
+            Inner::Plain(p) => with(p, Plain::maybe_line),
+        }
+    }
+
     /// The total turned out different (0: unknown).
     pub fn set_total(&self, total: u64) {
         match &self.inner {
@@ -173,6 +190,7 @@ fn bar(label: String, total: u64, unit: Unit) -> ProgressBar {
     let template = match (total, unit) {
         (0, Unit::Items) => "{spinner} {prefix}: {pos} ({elapsed})",
         (0, Unit::Bytes) => "{spinner} {prefix}: {bytes} ({elapsed})",
+        (_, Unit::Time) => "{spinner} {prefix} ({elapsed})",
         (_, Unit::Items) => "{prefix}: [{wide_bar}] {pos}/{len} ({percent}%, {eta} left)",
         (_, Unit::Bytes) => "{prefix}: [{wide_bar}] {bytes}/{total_bytes} ({percent}%, {eta} left)",
     };
@@ -197,7 +215,7 @@ impl Plain {
         if self.finished {
             return;
         }
-        let tenth = (self.total > 0).then(|| self.pos.min(self.total) * 10 / self.total);
+        let tenth = (self.pos.min(self.total) * 10).checked_div(self.total);
         match tenth {
             Some(t) if t > self.last_tenth && t < 10 => {
                 self.last_tenth = t;
@@ -210,16 +228,27 @@ impl Plain {
 
     fn amount(&self, n: u64) -> String {
         match self.unit {
-            Unit::Items => n.to_string(),
+            Unit::Items | Unit::Time => n.to_string(),
             Unit::Bytes => format!("{}", indicatif::HumanBytes(n)),
         }
     }
 
-    /// `label: 300/1000 (30%)` or `label: 300` when the total is unknown, then `note`.
+    /// `label: 300/1000 (30%)` or `label: 300` when the total is unknown, then `note`; for
+    /// uncounted work the note alone, or how long it has been running.
     fn line(&mut self, note: &str) {
+        if self.unit == Unit::Time {
+            let note = if note.is_empty() {
+                format!("running for {} s", self.started.elapsed().as_secs())
+            } else {
+                note.to_owned()
+            };
+            let _ = writeln!(self.out, "{}: {note}", self.label);
+            let _ = self.out.flush();
+            self.last_line = Instant::now();
+            return;
+        }
         let mut text = format!("{}: {}", self.label, self.amount(self.pos));
-        if self.total > 0 {
-            let percent = self.pos.min(self.total) * 100 / self.total;
+        if let Some(percent) = (self.pos.min(self.total) * 100).checked_div(self.total) {
             text.push_str(&format!("/{} ({percent}%)", self.amount(self.total)));
         }
         if !note.is_empty() {
@@ -306,5 +335,14 @@ mod tests {
             lines[1].starts_with("backup: 3.00 MiB, done in "),
             "{lines:?}"
         );
+
+        let out = Captured::default();
+        let p = Progress::plain(Box::new(out.clone()), "restore".into(), 0, Unit::Time);
+        p.tick();
+        p.finish();
+        let lines = out.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0], "restore: started");
+        assert!(lines[1].starts_with("restore: done in "), "{lines:?}");
     }
 }

@@ -138,6 +138,7 @@ impl Worker {
         }
         // Marked even when another message of the batch hit a database error.
         outbox::mark_sent_many(&self.db, &sent, self.clock.now()).await?;
+        crate::monitoring::record_mail(&tally);
         match error {
             Some(e) => Err(e),
             None => Ok(tally),

@@ -13,6 +13,7 @@ pub mod health;
 pub mod homework;
 pub mod library;
 pub mod login;
+pub mod metrics;
 pub mod outbox;
 pub mod reminders;
 pub mod sessions;
@@ -34,6 +35,9 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/login/totp"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    // Not signed in, but not open either: only from this machine, or with the metrics token
+    // (see `metrics::show`); anyone else gets 404.
+    ("GET", "/metrics"),
     ("GET", "/static/kintsugi.css"),
     ("GET", "/static/autosave.js"),
     ("GET", "/h/{secret}"),
@@ -90,6 +94,7 @@ fn routes() -> Router<AppState> {
         .route("/settings/api-tokens", post(settings::create_api_token))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::show))
         .route("/static/kintsugi.css", get(assets::stylesheet))
         .route("/static/autosave.js", get(assets::autosave_script))
         .route("/api/v1/openapi.json", get(api::openapi_json))
