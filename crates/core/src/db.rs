@@ -8,9 +8,14 @@ use sea_orm::{
 };
 use sea_orm::{SqliteTransactionMode, TransactionOptions};
 
-/// Open a pool. SQLite files are created on first use, in WAL mode with a busy timeout and
-/// foreign keys on; the parent folder is created too.
+/// Open a pool of the default size. SQLite files are created on first use, in WAL mode with a
+/// busy timeout and foreign keys on; the parent folder is created too.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(url, None).await
+}
+
+/// [`connect`] with at most `max` connections (SQLite 8 and PostgreSQL 16 when `None`).
+pub async fn connect_pool(url: &str, max: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
@@ -21,7 +26,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             std::fs::create_dir_all(&parent)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
-        opts.max_connections(8).min_connections(1);
+        opts.max_connections(max.unwrap_or(8)).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.create_if_missing(true)
@@ -31,7 +36,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        opts.max_connections(max.unwrap_or(16)).min_connections(1);
     }
     Database::connect(opts).await
 }

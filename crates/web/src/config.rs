@@ -39,6 +39,10 @@ pub struct Config {
     /// `KINTSUGI_METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <token>`
     /// (from anywhere); when unset, it answers only requests from this machine.
     pub metrics_token: Option<SecretString>,
+    /// `KINTSUGI_DATABASE_POOL`: most connections this process opens (SQLite 8, PostgreSQL 16
+    /// unless set). With several instances, their sum must stay under PostgreSQL's
+    /// `max_connections` or the pooler's limit.
+    pub database_pool: Option<u32>,
 }
 
 /// One configuration problem, printed as a single line.
@@ -144,6 +148,21 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| default_key_file(&database_url));
 
+        let database_pool = match var("KINTSUGI_DATABASE_POOL") {
+            None => None,
+            Some(v) => Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        err(
+                            "KINTSUGI_DATABASE_POOL",
+                            "must be a whole number of connections from 1 to 1000",
+                        )
+                    })?,
+            ),
+        };
+
         let sign_in_attempts = match var("KINTSUGI_SIGN_IN_ATTEMPTS") {
             None => 10,
             Some(v) => v
@@ -185,6 +204,7 @@ impl Config {
             data_key_file,
             sign_in_attempts,
             metrics_token,
+            database_pool,
         };
         // Parsed here so that a bad SMTP setting stops start-up with one line.
         SmtpSettings::from_config(&config)?;
@@ -434,6 +454,8 @@ mod tests {
             ("KINTSUGI_SECURE_COOKIES", "maybe"),
             ("KINTSUGI_MAIL_FROM", "nobody"),
             ("KINTSUGI_SIGN_IN_ATTEMPTS", "0"),
+            ("KINTSUGI_DATABASE_POOL", "0"),
+            ("KINTSUGI_DATABASE_POOL", "many"),
             ("KINTSUGI_METRICS_TOKEN", "short"),
             ("KINTSUGI_METRICS_TOKEN", "has spaces in the middle of it"),
         ] {

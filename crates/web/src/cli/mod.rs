@@ -134,7 +134,7 @@ pub async fn connect_and_migrate_only(config: &Config) -> anyhow::Result<Databas
 }
 
 async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    kintsugi_core::db::connect(&config.database_url)
+    kintsugi_core::db::connect_pool(&config.database_url, config.database_pool)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))
 }
