@@ -513,3 +513,138 @@ async fn signing_out_everywhere_ends_every_session(app: TestApp) {
         "only this counselor's sessions end"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The password that confirms a note signature shares the sign-in tries (wrong ones only).
+
+mod signature_passwords {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn through_the_api_sqlite() {
+        wrong_signature_passwords_through_the_api_count_against_sign_in(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn through_the_api_postgres() {
+        if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+            wrong_signature_passwords_through_the_api_count_against_sign_in(Backend::Postgres)
+                .await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_the_page_sqlite() {
+        wrong_signature_passwords_on_the_page_count_against_sign_in(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_the_page_postgres() {
+        if std::env::var("KINTSUGI_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+            wrong_signature_passwords_on_the_page_count_against_sign_in(Backend::Postgres).await;
+        }
+    }
+}
+
+/// A past session of `me` with a draft note; its id.
+async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> String {
+    use crate::sessions_api::{id_of, save_note, schedule};
+    let session = id_of(&schedule(me, -days_ago).await);
+    let body = serde_json::json!(
+        {"format": "DAP", "data": "Calm.", "assessment": "Steady.", "plan": "Weekly."}
+    );
+    assert_eq!(
+        save_note(&me.api, &session, &body).await.status(),
+        StatusCode::OK
+    );
+    session
+}
+
+fn retry_after(r: &reqwest::Response) -> u64 {
+    r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
+async fn wrong_signature_passwords_through_the_api_count_against_sign_in(backend: Backend) {
+    use crate::sessions_api::{me, read, sign};
+    let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
+    let email = "fenna@practice.example";
+    let me = me(&app, email, "Gus & Hal").await;
+
+    // Right passwords do not count: more signatures than the limit, none refused.
+    for days_ago in 1..=5 {
+        let session = session_with_a_draft(&me, days_ago).await;
+        assert_eq!(sign(&me.api, &session).await.status(), StatusCode::OK);
+    }
+
+    // Wrong ones do: four refused as wrong, then 429 with Retry-After...
+    let session = session_with_a_draft(&me, 6).await;
+    let path = format!("/api/v1/sessions/{session}/note/sign");
+    let wrong = serde_json::json!({"password": "not my password at all"});
+    for _ in 0..4 {
+        let r = me.api.post_json(&path, &wrong).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = me.api.post_json(&path, &wrong).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((1..=180).contains(&retry_after(&r)));
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // ... the right one is not even checked while it lasts, and the note stays a draft...
+    let r = sign(&me.api, &session).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(read(&me.api, &session).await["note"]["status"], "draft");
+    // ... and these are the sign-in's tries: the sign-in page refuses the account too.
+    let r = Browser::new(&app).try_sign_in(email, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn wrong_signature_passwords_on_the_page_count_against_sign_in(backend: Backend) {
+    use crate::sessions_api::{me, read, sign};
+    let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
+    let email = "gerrit@practice.example";
+    let me = me(&app, email, "Ivo & Jan").await;
+    let session = session_with_a_draft(&me, 1).await;
+    let b = Browser::new(&app);
+    b.sign_in(email, PASSWORD).await; // one try of four
+    let page = format!("/sessions/{session}");
+    let sign_on_page = |password: &'static str| {
+        let (b, page) = (&b, page.clone());
+        async move {
+            let (_, html) = b.get_html(&page).await;
+            let version = html
+                .split("name=\"version\" value=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            let fields = vec![
+                ("format", "DAP".to_owned()),
+                ("version", version),
+                ("data", "Calm.".to_owned()),
+                ("assessment", "Steady.".to_owned()),
+                ("plan", "Weekly.".to_owned()),
+                ("action", "sign".to_owned()),
+                ("password", password.to_owned()),
+            ];
+            b.submit(&page, &format!("{page}/note"), &fields).await
+        }
+    };
+    for _ in 0..3 {
+        let r = sign_on_page("not my password at all").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = sign_on_page("not my password at all").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((1..=180).contains(&retry_after(&r)));
+    let r = sign_on_page(PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "not checked");
+    assert_eq!(read(&me.api, &session).await["note"]["status"], "draft");
+    // The API's signature shares the same tries.
+    assert_eq!(
+        sign(&me.api, &session).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -2,6 +2,9 @@
 //! refilled gradually (governor's GCRA). Either limit answers 429 with `Retry-After`.
 //! Codes of two-factor sign-in (the second step, confirming a signature, turning it off) have
 //! buckets of their own with the same limits, so a wrong code never costs a password try.
+//! The password that confirms a note signature shares the sign-in tries, but only wrong ones
+//! count ([`SignInThrottle::password_missed`]): a counselor signing a day's notes is never
+//! slowed, while guessing through the signature is limited exactly like guessing at sign-in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,7 +24,17 @@ pub struct SignInThrottle {
     link_misses_by_ip: DefaultKeyedRateLimiter<IpAddr>,
     /// Addresses that used up their link misses: every link open waits until then.
     links_blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Accounts and addresses that used up their password tries, until when: lets a check that
+    /// counts only wrong passwords refuse before checking, without using a try.
+    passwords_blocked: Mutex<HashMap<Trier, Instant>>,
     clock: DefaultClock,
+}
+
+/// Whom a password try counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Trier {
+    Account(String),
+    Address(IpAddr),
 }
 
 const WINDOW: Duration = Duration::from_secs(180);
@@ -48,18 +61,65 @@ impl SignInThrottle {
                 burst.saturating_mul(NonZeroU32::new(LINK_MISS_FACTOR).unwrap_or(NonZeroU32::MIN)),
             )),
             links_blocked: Mutex::new(HashMap::new()),
+            passwords_blocked: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
     }
 
     /// Count one attempt. `Err(wait)` when the account or the address has used up its tries.
     pub fn attempt(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
-        let account = self.by_account.check_key(&email.trim().to_lowercase());
+        let email = email.trim().to_lowercase();
+        let account = self.by_account.check_key(&email);
         let address = match ip {
             Some(ip) => self.by_ip.check_key(&ip),
             None => Ok(()),
         };
+        let now = self.clock.now();
+        if let Err(n) = &account {
+            self.block(Trier::Account(email), n.wait_time_from(now));
+        }
+        if let (Some(ip), Err(n)) = (ip, &address) {
+            self.block(Trier::Address(ip), n.wait_time_from(now));
+        }
         self.outcome([account.err(), address.err()])
+    }
+
+    /// Count a wrong password given to confirm an action (a note signature) against the
+    /// sign-in tries of the account and the address. `Err(wait)` when it was one too many.
+    pub fn password_missed(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        self.attempt(email, ip)
+    }
+
+    /// `Err(wait)` while the account or the address has no password try left, without using
+    /// one: checked before a password whose wrong tries alone count.
+    pub fn password_blocked(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let keys = [
+            Some(Trier::Account(email.trim().to_lowercase())),
+            ip.map(Trier::Address),
+        ];
+        let Ok(blocked) = self.passwords_blocked.lock() else {
+            return Ok(());
+        };
+        let wait = keys
+            .iter()
+            .flatten()
+            .filter_map(|k| blocked.get(k))
+            .filter(|until| **until > now)
+            .map(|until| *until - now)
+            .max();
+        match wait {
+            Some(wait) => Err(wait.max(Duration::from_secs(1))),
+            None => Ok(()),
+        }
+    }
+
+    fn block(&self, who: Trier, wait: Duration) {
+        if let Ok(mut blocked) = self.passwords_blocked.lock() {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+            blocked.insert(who, now + wait.max(Duration::from_secs(1)));
+        }
     }
 
     /// Count one TOTP or recovery code try of this counselor. `Err(wait)` when the account or
@@ -163,6 +223,37 @@ mod tests {
         // The address is used up too, even for another account.
         assert!(t.attempt("b@x.org", Some(ip)).is_err());
         assert!(t.attempt("b@x.org", Some([10, 0, 0, 2].into())).is_ok());
+    }
+
+    #[test]
+    fn only_wrong_signature_passwords_count_and_they_share_the_sign_in_tries() {
+        let t = SignInThrottle::new(3);
+        let ip: IpAddr = [10, 0, 0, 4].into();
+        // Right passwords never reach the throttle: only the check before them does.
+        for _ in 0..10 {
+            assert!(t.password_blocked("d@x.org", Some(ip)).is_ok());
+        }
+        assert!(t.attempt("d@x.org", Some(ip)).is_ok(), "a sign-in");
+        assert!(t.password_missed("D@x.org", Some(ip)).is_ok());
+        assert!(t.password_missed("d@x.org", None).is_ok());
+        assert!(
+            t.password_blocked("d@x.org", None).is_ok(),
+            "not used up yet"
+        );
+        let wait = t
+            .password_missed("d@x.org", None)
+            .expect_err("one too many");
+        assert!(wait >= Duration::from_secs(1) && wait <= WINDOW);
+        assert!(t.password_blocked("d@x.org", None).is_err());
+        assert!(
+            t.attempt("d@x.org", None).is_err(),
+            "sign-in is throttled too"
+        );
+        assert!(
+            t.password_blocked("e@x.org", Some([10, 0, 0, 5].into()))
+                .is_ok(),
+            "others are not"
+        );
     }
 
     #[test]

@@ -708,8 +708,26 @@ pub async fn save_note(
                     .await
                 }
                 None => {
+                    // Wrong passwords count against the sign-in tries of this account and
+                    // address.
+                    let email = signed.counselor.email.as_str();
+                    let too_many = |wait: std::time::Duration| AppError::TooManyRequests {
+                        retry_after_secs: wait.as_secs().max(1),
+                    };
+                    state
+                        .throttle
+                        .password_blocked(email, ip.0)
+                        .map_err(too_many)?;
                     let password = field("password").unwrap_or_default();
-                    note_store::confirm_signer(&state.db, signed.counselor.id, password).await
+                    let checked =
+                        note_store::confirm_signer(&state.db, signed.counselor.id, password).await;
+                    if matches!(checked, Err(CoreError::Invalid(_))) {
+                        state
+                            .throttle
+                            .password_missed(email, ip.0)
+                            .map_err(too_many)?;
+                    }
+                    checked
                 }
             };
             let confirmed = match confirmation {

@@ -655,7 +655,7 @@ pub struct SignBody {
         (status = 404, description = "No such session on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed, or changed since `version`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong password or code (`errors` names `password` or `code`), neither given, or nothing written yet", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many codes tried; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords or codes tried; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_note(
@@ -685,7 +685,23 @@ pub async fn sign_note(
             note_store::confirm_signer_with_code(&state.db, state.clock(), counselor.id, code).await
         }
         (Some(password), None) => {
-            note_store::confirm_signer(&state.db, counselor.id, password).await
+            // Wrong passwords count against the sign-in tries of this account and address.
+            let email = counselor.email.as_str();
+            let too_many = |wait: std::time::Duration| AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            };
+            state
+                .throttle
+                .password_blocked(email, ip.0)
+                .map_err(too_many)?;
+            let checked = note_store::confirm_signer(&state.db, counselor.id, password).await;
+            if matches!(checked, Err(CoreError::Invalid(_))) {
+                state
+                    .throttle
+                    .password_missed(email, ip.0)
+                    .map_err(too_many)?;
+            }
+            checked
         }
         _ => Err(CoreError::invalid(
             "password",
