@@ -2,9 +2,10 @@
 //! route list comes from the router itself (`kintsugi_web::routes::table::table`), so a route
 //! added anywhere is covered without touching these tests.
 //! - deny by default: every route not in `routes::PUBLIC` refuses an anonymous request;
-//! - the actor matrix: counselor B, a partner of another couple and the other partner of the
-//!   same couple get 404 for every route and every id kind of counselor A's records, with a
-//!   body that shows none of A's data, and nothing changes;
+//! - the actor matrix: counselor B, a practice admin who is not A's couple's counselor, a
+//!   partner of another couple and the other partner of the same couple get 404 for every
+//!   route and every id kind of counselor A's records, with a body that shows none of A's
+//!   data, and nothing changes; the admin reaches the admin pages, B does not;
 //! - security headers on every answer (HSTS with secure cookies);
 //! - CSRF and same-origin on every state-changing page route; no GET changes anything.
 
@@ -650,11 +651,25 @@ async fn every_route_but_the_public_ones_refuses_anonymous_requests(app: TestApp
 // ---------------------------------------------------------------------------------------------
 // Point 6: the actor matrix.
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Actor {
     CounselorB,
+    /// A practice admin who is not the couple's counselor: sees counselors, practice settings
+    /// and the audit log, and clinical records only of their own caseload (`product.md`).
+    Admin,
     ForeignClient,
     OtherPartner,
+}
+
+/// The practice's administration pages (counselors, settings, audit log).
+fn is_admin_page(r: &RouteEntry) -> bool {
+    r.path.starts_with("/admin/")
+}
+
+/// Routes where an admin acts on a counselor (A's account): their job, not a leak, and a
+/// change the matrix must not make; `admin` tests them.
+fn admins_power(r: &RouteEntry) -> bool {
+    r.path.contains("{counselor_id}")
 }
 
 /// What an actor may legitimately get from a route. Everything not listed here must be 404
@@ -669,13 +684,23 @@ enum Expect {
     /// A route of the actor's own (a list, a form, their own homework): any answer, as long
     /// as it shows none of A's data.
     OwnView,
+    /// An administration page an admin may read: 200, and still none of A's clinical data.
+    AdminView,
 }
 
 fn expect(actor: Actor, r: &RouteEntry) -> Expect {
     match actor {
         Actor::CounselorB if is_client(r) => Expect::NotSignedIn,
         Actor::CounselorB if names_a_record(r) => Expect::NotFound,
+        // Not an admin: the administration pages do not exist for B.
+        Actor::CounselorB if is_admin_page(r) => Expect::NotFound,
         Actor::CounselorB => Expect::OwnView,
+        // An admin's cookie means nothing behind a homework link; their role opens the
+        // administration pages but no couple of another counselor's caseload.
+        Actor::Admin if is_client(r) => Expect::NotSignedIn,
+        Actor::Admin if names_a_record(r) => Expect::NotFound,
+        Actor::Admin if is_admin_page(r) && r.method == "GET" => Expect::AdminView,
+        Actor::Admin => Expect::OwnView,
         // A partner's cookie means nothing outside `/h`.
         Actor::ForeignClient | Actor::OtherPartner if !is_client(r) => Expect::NotSignedIn,
         Actor::ForeignClient | Actor::OtherPartner if names_a_record(r) => Expect::NotFound,
@@ -691,23 +716,45 @@ fn own_state_change(r: &RouteEntry) -> bool {
 
 async fn other_actors_get_404_and_none_of_a_s_data_on_every_route(app: TestApp) {
     let w = world(&app).await;
+    let admin = app
+        .counselor("Practice Admin", "admin@practice.example", Role::Admin)
+        .await;
+    let admin_token = app.api_token(admin.id).await;
+    let admin_browser = Browser::new(&app);
+    admin_browser
+        .sign_in("admin@practice.example", PASSWORD)
+        .await;
+    let admin_csrf = counselor_csrf(&admin_browser).await;
     let before = without_read_traces(snapshot(&app).await);
     let b_csrf = counselor_csrf(&w.b_browser).await;
     let foreign_csrf = client_csrf(&w.foreign_client).await;
     let other_csrf = client_csrf(&w.other_partner).await;
     let mut checked = 0;
     let mut not_found = 0;
+    let mut admin_views = 0;
     for r in routes()
         .iter()
         .filter(|r| !is_public(r) && !own_state_change(r))
     {
-        for actor in [Actor::CounselorB, Actor::ForeignClient, Actor::OtherPartner] {
+        for actor in [
+            Actor::CounselorB,
+            Actor::Admin,
+            Actor::ForeignClient,
+            Actor::OtherPartner,
+        ] {
+            if actor == Actor::Admin && admins_power(r) {
+                continue;
+            }
             let what = format!("{actor:?}: {} {}", r.method, r.path);
             let path = w.fill(&r.path);
             let res = match actor {
                 Actor::CounselorB if is_api(r) => api_request(&app, &w, &w.b_token, r).await,
                 Actor::CounselorB => {
                     page_request(&w.b_browser, &path, &r.method, Some(&b_csrf)).await
+                }
+                Actor::Admin if is_api(r) => api_request(&app, &w, &admin_token, r).await,
+                Actor::Admin => {
+                    page_request(&admin_browser, &path, &r.method, Some(&admin_csrf)).await
                 }
                 Actor::ForeignClient if is_api(r) => api_request(&app, &w, "", r).await,
                 Actor::ForeignClient => {
@@ -742,6 +789,10 @@ async fn other_actors_get_404_and_none_of_a_s_data_on_every_route(app: TestApp) 
                     assert_eq!(location, "/login", "{what}");
                 }
                 Expect::OwnView => assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{what}"),
+                Expect::AdminView => {
+                    assert_eq!(status, StatusCode::OK, "{what}");
+                    admin_views += 1;
+                }
             }
             // The other partner may see their own name and the exercise given to them both.
             let words: Vec<&str> = match actor {
@@ -758,8 +809,21 @@ async fn other_actors_get_404_and_none_of_a_s_data_on_every_route(app: TestApp) 
     }
     assert!(checked > 150, "only {checked} requests");
     assert!(not_found > 50, "only {not_found} answers were 404");
+    // Counselors, practice settings, the audit log and its export.
+    assert!(admin_views >= 4, "only {admin_views} administration pages");
     let after = without_read_traces(snapshot(&app).await);
     assert_same(&before, &after, "the other actors' requests");
+    // What the admin sees there: A among the counselors, and A's work in the audit log by
+    // action, never by the couple's words.
+    let (_, html) = admin_browser.get_html("/admin/counselors").await;
+    assert!(html.contains("a@practice.example"), "{html}");
+    let (status, html) = admin_browser.get_html("/admin/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Counselor A"),
+        "A's actions are listed: {html}"
+    );
+    assert_shows_none_of(&html, A_WORDS, "the admin's audit log");
     // A still sees their couple: the matrix did not break anything for the owner.
     let (status, html) = w
         .a_browser
