@@ -30,6 +30,8 @@ mod progress;
 mod reliability;
 mod reminders;
 mod security_errors;
+mod security_hostile;
+mod security_hostile_pages;
 mod security_input;
 mod security_links;
 mod security_routes;
