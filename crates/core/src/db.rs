@@ -41,6 +41,22 @@ pub async fn connect_pool(url: &str, max: Option<u32>) -> Result<DatabaseConnect
     Database::connect(opts).await
 }
 
+/// Log every statement slower than `threshold` at warn level, with its SQL and time: what an
+/// operator needs to find a missing index. Only the SQL text is logged, never the bound
+/// values, which may hold clinical text or secrets.
+pub fn log_slow_queries(db: &mut DatabaseConnection, threshold: Duration) {
+    db.set_metric_callback(move |info| {
+        if info.elapsed >= threshold {
+            tracing::warn!(
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                failed = info.failed,
+                sql = %info.statement.sql,
+                "slow query"
+            );
+        }
+    });
+}
+
 /// The file behind a `sqlite://path?…` URL, if it names one.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     let rest = url

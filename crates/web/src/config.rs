@@ -43,6 +43,9 @@ pub struct Config {
     /// unless set). With several instances, their sum must stay under PostgreSQL's
     /// `max_connections` or the pooler's limit.
     pub database_pool: Option<u32>,
+    /// `KINTSUGI_SLOW_QUERY_MS`: statements slower than this are logged with their SQL (never
+    /// their values); 0 turns it off.
+    pub slow_query: Option<std::time::Duration>,
 }
 
 /// One configuration problem, printed as a single line.
@@ -163,6 +166,20 @@ impl Config {
             ),
         };
 
+        let slow_query = match var("KINTSUGI_SLOW_QUERY_MS") {
+            None => Some(std::time::Duration::from_millis(250)),
+            Some(v) => match v.parse::<u64>().ok().filter(|n| *n <= 600_000) {
+                Some(0) => None,
+                Some(ms) => Some(std::time::Duration::from_millis(ms)),
+                None => {
+                    return Err(err(
+                        "KINTSUGI_SLOW_QUERY_MS",
+                        "must be a whole number of milliseconds from 0 (off) to 600000",
+                    ));
+                }
+            },
+        };
+
         let sign_in_attempts = match var("KINTSUGI_SIGN_IN_ATTEMPTS") {
             None => 10,
             Some(v) => v
@@ -205,6 +222,7 @@ impl Config {
             sign_in_attempts,
             metrics_token,
             database_pool,
+            slow_query,
         };
         // Parsed here so that a bad SMTP setting stops start-up with one line.
         SmtpSettings::from_config(&config)?;
@@ -456,6 +474,7 @@ mod tests {
             ("KINTSUGI_SIGN_IN_ATTEMPTS", "0"),
             ("KINTSUGI_DATABASE_POOL", "0"),
             ("KINTSUGI_DATABASE_POOL", "many"),
+            ("KINTSUGI_SLOW_QUERY_MS", "-1"),
             ("KINTSUGI_METRICS_TOKEN", "short"),
             ("KINTSUGI_METRICS_TOKEN", "has spaces in the middle of it"),
         ] {

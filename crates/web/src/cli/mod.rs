@@ -134,9 +134,13 @@ pub async fn connect_and_migrate_only(config: &Config) -> anyhow::Result<Databas
 }
 
 async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    kintsugi_core::db::connect_pool(&config.database_url, config.database_pool)
+    let mut db = kintsugi_core::db::connect_pool(&config.database_url, config.database_pool)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot open the database (KINTSUGI_DATABASE_URL): {e}"))?;
+    if let Some(threshold) = config.slow_query {
+        kintsugi_core::db::log_slow_queries(&mut db, threshold);
+    }
+    Ok(db)
 }
 
 /// The schema and the built-in exercise library, brought up to date.
