@@ -3,6 +3,7 @@
 //! history here (homework, sessions, notes).
 
 mod homework;
+pub mod scale;
 mod sessions;
 
 use chrono::Duration;

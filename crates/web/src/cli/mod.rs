@@ -41,8 +41,9 @@ enum Command {
     CreateCounselor(accounts::CreateCounselorArgs),
     /// Print a new API token for a counselor (shown once; only its hash is stored).
     ApiToken(accounts::ApiTokenArgs),
-    /// Load the demo practice: an admin, two counselors and couples at every stage.
-    Demo,
+    /// Load the demo practice: an admin, two counselors and couples at every stage. With
+    /// --scale N, generate a large practice instead (N counselors, --couples each).
+    Demo(demo::DemoArgs),
     /// Run the mail worker alone (for deployments with several web instances).
     Worker,
     /// Write a consistent copy of the database to PATH, also while Kintsugi runs (SQLite:
@@ -106,7 +107,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::CreateCounselor(args) => accounts::create_counselor(config, args).await,
         Command::ApiToken(args) => accounts::api_token(config, args).await,
-        Command::Demo => demo::run(config).await,
+        Command::Demo(args) => demo::run(config, args).await,
         Command::Worker => worker::run(config).await,
         Command::Backup(args) => backup::backup(config, args).await,
         Command::Restore(args) => backup::restore(config, args).await,
