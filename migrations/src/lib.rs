@@ -11,6 +11,7 @@ mod m20261129_000005_reminders;
 mod m20261129_000010_session_idle;
 mod m20261129_000011_audit_append_only;
 mod m20261129_000020_totp;
+mod m20261129_000040_scale_indexes;
 mod m20261129_000050_data_key_state;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_session_idle::Migration),
             Box::new(m20261129_000011_audit_append_only::Migration),
             Box::new(m20261129_000020_totp::Migration),
+            Box::new(m20261129_000040_scale_indexes::Migration),
             Box::new(m20261129_000050_data_key_state::Migration),
         ]
     }

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod http;
+pub mod queries;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -94,12 +95,33 @@ impl TestApp {
         Self::start_with_clock(backend, url, dir, tweak, Arc::new(SystemClock)).await
     }
 
+    /// Start on `clock` with every statement of the app's connection recorded in `log`.
+    pub async fn spawn_logged(
+        backend: Backend,
+        clock: SharedClock,
+        log: &queries::QueryLog,
+    ) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        Self::start_logged(backend, url, dir, |_| {}, clock, Some(log)).await
+    }
+
     async fn start_with_clock(
         backend: Backend,
         url: String,
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut Config),
         clock: SharedClock,
+    ) -> Self {
+        Self::start_logged(backend, url, dir, tweak, clock, None).await
+    }
+
+    async fn start_logged(
+        backend: Backend,
+        url: String,
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+        clock: SharedClock,
+        log: Option<&queries::QueryLog>,
     ) -> Self {
         // Clinical text is sealed with the process's data key, installed once as `serve` does;
         // the key file beside a SQLite database lets the real binary open the same data.
@@ -111,7 +133,10 @@ impl TestApp {
                 kintsugi_web::cli::keys::create_key_file(&file, data_key()).expect("key file");
             }
         }
-        let db = kintsugi_core::db::connect(&url).await.expect("connect");
+        let mut db = kintsugi_core::db::connect(&url).await.expect("connect");
+        if let Some(log) = log {
+            log.install(&mut db);
+        }
         Migrator::up(&db, None).await.expect("migrate");
         kintsugi_core::homework::library::install_builtins(&db)
             .await

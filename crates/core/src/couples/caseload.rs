@@ -167,12 +167,19 @@ pub async fn list(
         None => {}
     }
     let total = select.clone().count(db).await?;
+    // Ties are broken by id in the sort's own direction, so that an index read backwards
+    // gives the whole order and no page needs a sort.
     select = match query.sort {
-        CaseloadSort::Label => select.order_by_asc(couple::Column::LabelNormalized),
-        CaseloadSort::RecentlyUpdated => select.order_by_desc(couple::Column::UpdatedAt),
-        CaseloadSort::Intake => select.order_by_desc(couple::Column::IntakeDate),
-    }
-    .order_by_asc(couple::Column::Id);
+        CaseloadSort::Label => select
+            .order_by_asc(couple::Column::LabelNormalized)
+            .order_by_asc(couple::Column::Id),
+        CaseloadSort::RecentlyUpdated => select
+            .order_by_desc(couple::Column::UpdatedAt)
+            .order_by_desc(couple::Column::Id),
+        CaseloadSort::Intake => select
+            .order_by_desc(couple::Column::IntakeDate)
+            .order_by_desc(couple::Column::Id),
+    };
     let couples = select
         .offset((page - 1) * per_page)
         .limit(per_page)

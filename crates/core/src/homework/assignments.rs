@@ -417,19 +417,30 @@ fn response_to_assignment() -> sea_orm::RelationDef {
         .into()
 }
 
-fn assignment_to_couple() -> sea_orm::RelationDef {
-    assignment::Entity::belongs_to(crate::entities::couple::Entity)
-        .from(assignment::Column::CoupleId)
+fn response_to_partner() -> sea_orm::RelationDef {
+    response::Entity::belongs_to(crate::entities::partner::Entity)
+        .from(response::Column::PartnerId)
+        .to(crate::entities::partner::Column::Id)
+        .into()
+}
+
+fn partner_to_couple() -> sea_orm::RelationDef {
+    crate::entities::partner::Entity::belongs_to(crate::entities::couple::Entity)
+        .from(crate::entities::partner::Column::CoupleId)
         .to(crate::entities::couple::Column::Id)
         .into()
 }
 
-/// Responses of live assignments of the counselor's couples (one query with joins).
+/// Responses of live assignments of the counselor's couples (one query with joins). They are
+/// reached through the partners who owe them: the (partner, status) index then yields only the
+/// responses in the state asked for, instead of every assignment of every couple (which
+/// PostgreSQL would rather read whole once the practice is large).
 fn caseload_responses(counselor_id: Uuid) -> sea_orm::Select<response::Entity> {
     use sea_orm::{JoinType, QuerySelect};
     response::Entity::find()
+        .join(JoinType::InnerJoin, response_to_partner())
+        .join(JoinType::InnerJoin, partner_to_couple())
         .join(JoinType::InnerJoin, response_to_assignment())
-        .join(JoinType::InnerJoin, assignment_to_couple())
         .filter(crate::entities::couple::Column::CounselorId.eq(counselor_id))
         .filter(assignment::Column::CancelledAt.is_null())
 }
@@ -466,11 +477,13 @@ pub async fn to_review_by_couple(
     }
     let rows: Vec<(Uuid, i64)> = caseload_responses(counselor_id)
         .filter(response::Column::Status.eq(ResponseStatus::Submitted))
-        .filter(assignment::Column::CoupleId.is_in(couple_ids.iter().copied()))
+        // On both sides of the join, so that each table is entered by the couples' ids.
+        .filter(crate::entities::couple::Column::Id.is_in(couple_ids.iter().copied()))
+        .filter(crate::entities::partner::Column::CoupleId.is_in(couple_ids.iter().copied()))
         .select_only()
-        .column(assignment::Column::CoupleId)
+        .column(crate::entities::partner::Column::CoupleId)
         .column_as(response::Column::Id.count(), "n")
-        .group_by(assignment::Column::CoupleId)
+        .group_by(crate::entities::partner::Column::CoupleId)
         .into_tuple()
         .all(db)
         .await?;
