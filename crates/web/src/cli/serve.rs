@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use kintsugi_core::SystemClock;
+use sea_orm::DatabaseConnection;
 
 use super::connect_and_migrate;
 use crate::app::{AppState, Server, shutdown_signal};
@@ -21,6 +22,7 @@ pub struct ServeArgs {
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let db = connect_and_migrate(&config).await?;
+    let statistics = sqlite_statistics(&db).await;
     let clock = Arc::new(SystemClock);
     if args.demo {
         super::demo::load_and_print(&db, &config).await?;
@@ -46,8 +48,34 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(worker) = worker {
         let _ = worker.await;
     }
+    if let Some(task) = statistics {
+        task.abort();
+    }
     db.close().await?;
 
     println!("Kintsugi stopped.");
     Ok(())
+}
+
+/// On SQLite, fresh planner statistics now and every hour (tens of milliseconds each): the
+/// planner has no other source, and without them it picks slow plans on a large practice.
+async fn sqlite_statistics(db: &DatabaseConnection) -> Option<tokio::task::JoinHandle<()>> {
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return None;
+    }
+    let refresh = |db: DatabaseConnection| async move {
+        if let Err(e) = kintsugi_core::db::refresh_planner_statistics(&db).await {
+            tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
+        }
+    };
+    refresh(db.clone()).await;
+    let db = db.clone();
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(kintsugi_core::db::STATISTICS_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            refresh(db.clone()).await;
+        }
+    }))
 }

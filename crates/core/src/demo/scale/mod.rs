@@ -221,11 +221,9 @@ pub async fn generate(
     tx.commit().await?;
     let mut written = write_caseloads(db, now, &specs, on_couples).await?;
     written.counselors = accounts.len() as u64;
-    // Fresh statistics, so that PostgreSQL plans the first pages with the real row counts
-    // instead of waiting for autovacuum.
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared("ANALYZE").await?;
-    }
+    // Fresh statistics, so that the first pages are planned with the real row counts instead
+    // of guesses (SQLite) or waiting for autovacuum (PostgreSQL).
+    crate::db::refresh_planner_statistics(db).await?;
     Ok(ScaleSummary {
         already_loaded: false,
         accounts,
