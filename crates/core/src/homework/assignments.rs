@@ -445,24 +445,70 @@ fn caseload_responses(counselor_id: Uuid) -> sea_orm::Select<response::Entity> {
         .filter(assignment::Column::CancelledAt.is_null())
 }
 
-/// Submissions to review and overdue homework across a counselor's caseload: one query each.
+/// Submissions to review and overdue homework across a counselor's caseload, in one query that
+/// reads only open responses: from the counselor's couples to their partners, then through the
+/// (partner, status) index to the responses still assigned, in draft or submitted. On SQLite
+/// `CROSS JOIN` holds that order (its planner would otherwise start from every submitted
+/// answer of the practice when its statistics are off); PostgreSQL plans the same joins
+/// freely from its own statistics.
 pub async fn caseload_counts(
     db: &impl ConnectionTrait,
     counselor_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<HomeworkCounts, CoreError> {
-    use sea_orm::PaginatorTrait;
-    let to_review = caseload_responses(counselor_id)
-        .filter(response::Column::Status.eq(ResponseStatus::Submitted))
-        .count(db)
+    use sea_orm::{ActiveEnum as _, DbBackend, Statement, Value};
+    let backend = db.get_database_backend();
+    let join = match backend {
+        DbBackend::Sqlite => "CROSS JOIN",
+        _ => "JOIN",
+    };
+    // Bound in the order they appear in the text (SQLite numbers `?` by position).
+    let mut values: Vec<Value> = Vec::new();
+    let mut bind = |v: Value| {
+        values.push(v);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let submitted = || Value::from(ResponseStatus::Submitted.to_value());
+    let is_submitted = bind(submitted());
+    let not_submitted = bind(submitted());
+    let due_before = bind(now.into());
+    let closed = bind(crate::couples::CoupleStatus::Closed.to_value().into());
+    let counselor = bind(counselor_id.into());
+    let open = [
+        bind(submitted()),
+        bind(ResponseStatus::Assigned.to_value().into()),
+        bind(ResponseStatus::Draft.to_value().into()),
+    ]
+    .join(", ");
+    let sql = format!(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN r.status = {is_submitted} THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN r.status <> {not_submitted} AND a.due_at < {due_before} \
+                             AND c.status <> {closed} THEN 1 ELSE 0 END), 0) \
+         FROM couple c \
+         {join} partner p ON p.couple_id = c.id \
+         {join} response r ON r.partner_id = p.id \
+         {join} assignment a ON a.id = r.assignment_id \
+         WHERE c.counselor_id = {counselor} AND r.status IN ({open}) \
+           AND a.cancelled_at IS NULL"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
-    let overdue = caseload_responses(counselor_id)
-        .filter(response::Column::Status.is_in([ResponseStatus::Assigned, ResponseStatus::Draft]))
-        .filter(assignment::Column::DueAt.lt(now))
-        .filter(crate::entities::couple::Column::Status.ne(crate::couples::CoupleStatus::Closed))
-        .count(db)
-        .await?;
-    Ok(HomeworkCounts { to_review, overdue })
+    let count = |i: usize| -> Result<u64, CoreError> {
+        let n: i64 = match &row {
+            Some(row) => row.try_get_by_index(i)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    Ok(HomeworkCounts {
+        to_review: count(0)?,
+        overdue: count(1)?,
+    })
 }
 
 /// Submissions to review per couple, for the given couples of the counselor (one query).
