@@ -8,6 +8,7 @@ pub mod limits;
 pub mod origin;
 pub mod refusals;
 pub mod session;
+pub mod signature;
 pub mod throttle;
 pub mod totp;
 

@@ -28,8 +28,8 @@ use uuid::Uuid;
 use super::assignments::{default_assign, parse_assignment};
 use super::couples::{Feedback, couple_page};
 use crate::app::AppState;
-use crate::auth::Signed;
 use crate::auth::csrf::SignedForm;
+use crate::auth::{Signed, signature};
 use crate::documents;
 use crate::error::AppError;
 use crate::request::{ClientIp, parse_id};
@@ -692,44 +692,19 @@ pub async fn save_note(
             // A code from the app when one is given (counselors with two-factor sign-in),
             // otherwise the password.
             let code = field("code").map(str::trim).filter(|c| !c.is_empty());
-            let confirmation = match code {
-                Some(code) => {
-                    if let Err(wait) = state.throttle.attempt_code(signed.counselor.id, ip.0) {
-                        return Err(AppError::TooManyRequests {
-                            retry_after_secs: wait.as_secs().max(1),
-                        });
-                    }
-                    note_store::confirm_signer_with_code(
-                        &state.db,
-                        state.clock(),
-                        signed.counselor.id,
-                        code,
-                    )
-                    .await
-                }
-                None => {
-                    // Wrong passwords count against the sign-in tries of this account and
-                    // address.
-                    let email = signed.counselor.email.as_str();
-                    let too_many = |wait: std::time::Duration| AppError::TooManyRequests {
-                        retry_after_secs: wait.as_secs().max(1),
-                    };
-                    state
-                        .throttle
-                        .password_blocked(email, ip.0)
-                        .map_err(too_many)?;
-                    let password = field("password").unwrap_or_default();
-                    let checked =
-                        note_store::confirm_signer(&state.db, signed.counselor.id, password).await;
-                    if matches!(checked, Err(CoreError::Invalid(_))) {
-                        state
-                            .throttle
-                            .password_missed(email, ip.0)
-                            .map_err(too_many)?;
-                    }
-                    checked
-                }
+            let password = field("password").unwrap_or_default();
+            let proof = match code {
+                Some(code) => signature::Proof::Code(code),
+                None => signature::Proof::Password(password),
             };
+            let confirmation = signature::confirm(
+                &state,
+                signed.counselor.id,
+                signed.counselor.email.as_str(),
+                ip.0,
+                proof,
+            )
+            .await?;
             let confirmed = match confirmation {
                 Ok(c) => c,
                 Err(CoreError::Invalid(errors)) => {

@@ -29,7 +29,7 @@ use super::exercises::query_map;
 use super::json::ApiJson;
 use super::schema;
 use crate::app::AppState;
-use crate::auth::ApiCounselor;
+use crate::auth::{ApiCounselor, signature};
 use crate::documents::{self, Pdf};
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
@@ -674,36 +674,18 @@ pub async fn sign_note(
     if existing.as_ref().is_some_and(NoteRecord::is_signed) {
         return Err(AppError::Conflict("This note is already signed.".into()).into());
     }
-    let confirmation = match (&body.password, &body.code) {
-        (None, Some(code)) => {
-            if let Err(wait) = state.throttle.attempt_code(counselor.id, ip.0) {
-                return Err(AppError::TooManyRequests {
-                    retry_after_secs: wait.as_secs().max(1),
-                }
-                .into());
-            }
-            note_store::confirm_signer_with_code(&state.db, state.clock(), counselor.id, code).await
+    let proof = match (&body.password, &body.code) {
+        (None, Some(code)) => Some(signature::Proof::Code(code)),
+        (Some(password), None) => Some(signature::Proof::Password(password)),
+        _ => None,
+    };
+    let confirmation = match proof {
+        Some(proof) => {
+            signature::confirm(&state, counselor.id, counselor.email.as_str(), ip.0, proof)
+                .await
+                .map_err(ApiError::from)?
         }
-        (Some(password), None) => {
-            // Wrong passwords count against the sign-in tries of this account and address.
-            let email = counselor.email.as_str();
-            let too_many = |wait: std::time::Duration| AppError::TooManyRequests {
-                retry_after_secs: wait.as_secs().max(1),
-            };
-            state
-                .throttle
-                .password_blocked(email, ip.0)
-                .map_err(too_many)?;
-            let checked = note_store::confirm_signer(&state.db, counselor.id, password).await;
-            if matches!(checked, Err(CoreError::Invalid(_))) {
-                state
-                    .throttle
-                    .password_missed(email, ip.0)
-                    .map_err(too_many)?;
-            }
-            checked
-        }
-        _ => Err(CoreError::invalid(
+        None => Err(CoreError::invalid(
             "password",
             "or `code` is needed, one of the two; the note was not signed",
         )),
