@@ -15,9 +15,12 @@ db_tests!(
     the_trail_is_append_only_in_the_database,
     admins_filter_and_export_the_audit_log,
     refused_access_is_audited_with_the_route_not_the_path,
+    a_burst_of_views_is_audited_in_full,
+    views_reach_the_trail_at_shutdown,
 );
 
 async fn events(app: &TestApp) -> Vec<audit_event::Model> {
+    app.flush_audit().await;
     audit_event::Entity::find()
         .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
@@ -253,4 +256,72 @@ async fn refused_access_is_audited_with_the_route_not_the_path(app: TestApp) {
         assert!(route.contains("{couple_id}"), "the route template: {route}");
         assert!(!route.contains(&id), "never the raw id");
     }
+}
+
+/// A couple created through the API by a new admin, whose browser is signed in.
+async fn admin_with_couple(app: &TestApp) -> (uuid::Uuid, Browser, String) {
+    let admin = app
+        .counselor("Maya Okafor", "maya@practice.example", Role::Admin)
+        .await;
+    let created: serde_json::Value = app
+        .api(&app.api_token(admin.id).await)
+        .post_json("/api/v1/couples", &couple_json("Busy Couple"))
+        .await
+        .json()
+        .await
+        .expect("couple");
+    let b = Browser::new(app);
+    b.sign_in("maya@practice.example", PASSWORD).await;
+    (admin.id, b, created["id"].as_str().expect("id").to_owned())
+}
+
+/// Views are written in batches by one writer (kintsugi_core::audit::views): 300 views at
+/// once, more than one batch holds, each become exactly one event, and the admin's audit page
+/// shows them at once, without waiting for the writer.
+async fn a_burst_of_views_is_audited_in_full(app: TestApp) {
+    let (admin, b, id) = admin_with_couple(&app).await;
+    let client = b.client.clone();
+    let mut views = tokio::task::JoinSet::new();
+    for _ in 0..300 {
+        let (client, url) = (client.clone(), b.url(&format!("/couples/{id}")));
+        views.spawn(async move { client.get(url).send().await.expect("GET").status() });
+    }
+    while let Some(status) = views.join_next().await {
+        assert_eq!(status.expect("view"), StatusCode::OK);
+    }
+    let (status, html) = b.get_html("/admin/audit?action=couple_viewed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(">300 events<"), "{html}");
+
+    let viewed: Vec<audit_event::Model> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "couple_viewed")
+        .collect();
+    assert_eq!(viewed.len(), 300);
+    for e in &viewed {
+        assert_eq!(e.actor_id, Some(admin));
+        assert_eq!(e.record_id.map(|r| r.to_string()), Some(id.clone()));
+        assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
+    }
+}
+
+/// A server stopped the way a deployment stops it writes the views it had queued.
+async fn views_reach_the_trail_at_shutdown(mut app: TestApp) {
+    let (_, b, id) = admin_with_couple(&app).await;
+    for _ in 0..5 {
+        assert_eq!(
+            b.get(&format!("/couples/{id}")).await.status(),
+            StatusCode::OK
+        );
+    }
+    app.stop().await;
+    let viewed = audit_event::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.action == "couple_viewed")
+        .count();
+    assert_eq!(viewed, 5);
 }

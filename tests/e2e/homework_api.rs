@@ -1806,7 +1806,10 @@ async fn homework_reads_and_changes_are_audited(app: TestApp) {
     link(&api, &couple, "hurt", "?action=rotate").await;
     link(&api, &couple, "hurt", "?action=revoke").await;
 
+    app.flush_audit().await;
+    // In the order things happened: views are written in batches, after changes made later.
     let events = audit_event::Entity::find()
+        .order_by_asc(audit_event::Column::At)
         .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
         .await

@@ -198,6 +198,7 @@ async fn assignments_of(app: &TestApp, couple: Uuid) -> Vec<assignment::Model> {
 }
 
 async fn actions(app: &TestApp) -> Vec<String> {
+    app.flush_audit().await;
     audit_event::Entity::find()
         .all(&app.db)
         .await

@@ -223,6 +223,7 @@ async fn scheduling_rescheduling_and_attendance(app: TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
+    app.flush_audit().await;
     let events: Vec<String> = audit_event::Entity::find()
         .filter(audit_event::Column::RecordId.eq(id))
         .all(&app.db)

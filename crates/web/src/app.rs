@@ -34,12 +34,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub throttle: Arc<SignInThrottle>,
     pub session_limits: Arc<crate::auth::limits::SessionLimitsCache>,
+    /// Views and refused accesses go to the audit trail through one batching writer.
+    pub views: kintsugi_core::audit::ViewLog,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, clock: SharedClock, config: Config) -> Self {
         let throttle = Arc::new(SignInThrottle::new(config.sign_in_attempts));
         Self {
+            views: kintsugi_core::audit::ViewLog::start(db.clone()),
             db,
             clock,
             config: Arc::new(config),
@@ -150,6 +153,7 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let views = self.state.views.clone();
         let app = router(self.state.clone());
         let sweeper = tokio::spawn(sweep_sessions(self.state));
         let upkeep = tokio::spawn(crate::monitoring::upkeep());
@@ -161,6 +165,8 @@ impl Server {
         .await;
         sweeper.abort();
         upkeep.abort();
+        // The requests are done: their view events reach the trail before the process ends.
+        views.flush().await;
         result
     }
 }

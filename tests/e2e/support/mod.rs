@@ -55,6 +55,7 @@ pub struct TestApp {
     pub database_url: String,
     pub backend: Backend,
     pub clock: SharedClock,
+    views: kintsugi_core::audit::ViewLog,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -160,12 +161,9 @@ impl TestApp {
         config: Config,
         clock: SharedClock,
     ) -> Self {
-        let server = Server::bind(
-            config.bind,
-            AppState::new(db.clone(), clock.clone(), config.clone()),
-        )
-        .await
-        .expect("bind");
+        let state = AppState::new(db.clone(), clock.clone(), config.clone());
+        let views = state.views.clone();
+        let server = Server::bind(config.bind, state).await.expect("bind");
         let addr = server.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {
@@ -177,6 +175,7 @@ impl TestApp {
             database_url: url,
             backend,
             clock,
+            views,
             shutdown: Some(tx),
             server: Some(handle),
             _dir: dir,
@@ -205,6 +204,12 @@ impl TestApp {
         let url = self.database_url.clone();
         let (backend, dir) = self.into_parts().await;
         Self::start(backend, url, dir, |_| {}).await
+    }
+
+    /// Wait until the views this server has queued for the audit trail are written (they are
+    /// batched; see `kintsugi_core::audit::views`).
+    pub async fn flush_audit(&self) {
+        self.views.flush().await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,6 +2,9 @@
 //! any clinical text: actions and record ids only.
 
 pub mod search;
+pub mod views;
+
+pub use views::ViewLog;
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
@@ -234,6 +237,20 @@ pub async fn record_with_detail(
     record: Option<Record>,
     detail: Option<&str>,
 ) -> Result<(), CoreError> {
+    event(clock, actor, action, record, detail)
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// The row of one event, stamped with the time it happened (not the time it is written).
+fn event(
+    clock: &dyn Clock,
+    actor: &Actor,
+    action: Action,
+    record: Option<Record>,
+    detail: Option<&str>,
+) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         at: Set(clock.now()),
         actor_kind: Set(actor.kind.key().to_owned()),
@@ -245,9 +262,6 @@ pub async fn record_with_detail(
         detail: Set(detail.map(str::to_owned)),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// The most recent events, newest first.
@@ -256,6 +270,7 @@ pub async fn recent(
     limit: u64,
 ) -> Result<Vec<audit_event::Model>, CoreError> {
     Ok(audit_event::Entity::find()
+        .order_by_desc(audit_event::Column::At)
         .order_by_desc(audit_event::Column::Id)
         .limit(limit)
         .all(db)

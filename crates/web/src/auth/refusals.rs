@@ -9,7 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use kintsugi_core::audit::{self, Action, Actor};
+use kintsugi_core::audit::{Action, Actor};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -48,15 +48,16 @@ pub async fn audit_refusals(
         && let (Some(route), Some(counselor_id)) = (route, slot.0.get().copied())
     {
         let actor = Actor::counselor(counselor_id, ip.to_audit());
-        if let Err(e) = audit::record_with_detail(
-            &state.db,
-            state.clock(),
-            &actor,
-            Action::AccessRefused,
-            None,
-            Some(&route),
-        )
-        .await
+        if let Err(e) = state
+            .views
+            .record_with_detail(
+                state.clock(),
+                &actor,
+                Action::AccessRefused,
+                None,
+                Some(&route),
+            )
+            .await
         {
             tracing::warn!(error = %e, "could not audit a refused access");
         }

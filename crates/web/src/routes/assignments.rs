@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store::{self as couples, CoupleRecord};
 use kintsugi_core::domain::TimeZone;
@@ -387,14 +387,15 @@ pub async fn show(
         review_notice(&params.done),
     )
     .await?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        Action::ResponsesViewed,
-        Some(Record::couple(detail.assignment.couple_id)),
-    )
-    .await?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(signed.counselor.id, ip.to_audit()),
+            Action::ResponsesViewed,
+            Some(Record::couple(detail.assignment.couple_id)),
+        )
+        .await?;
     Ok(page)
 }
 

@@ -11,7 +11,7 @@ use axum::routing::get;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use kintsugi_core::FieldErrors;
 use kintsugi_core::audit::search::{self, AuditFilter};
-use kintsugi_core::audit::{self, Action, Actor};
+use kintsugi_core::audit::{Action, Actor};
 use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::audit_event;
 use kintsugi_core::homework::assignments::local_to_utc;
@@ -124,6 +124,8 @@ struct Context {
 }
 
 async fn context(state: &AppState) -> Result<Context, AppError> {
+    // The trail shown includes every view this instance has queued until now.
+    state.views.flush().await;
     let all = counselors::list(&state.db).await?;
     Ok(Context {
         counselors: all
@@ -169,14 +171,15 @@ async fn record_view(
     ip: ClientIp,
     action: Action,
 ) -> Result<(), AppError> {
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        action,
-        None,
-    )
-    .await?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(signed.counselor.id, ip.to_audit()),
+            action,
+            None,
+        )
+        .await?;
     Ok(())
 }
 

@@ -212,24 +212,26 @@ pub async fn show(
     };
     let page = couple_page(&state, &signed, id, feedback).await?;
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleViewed,
-        Some(Record::couple(id)),
-    )
-    .await?;
-    // The check-in charts show what the partners answered.
-    if !page.homework.charts.is_empty() {
-        audit::record(
-            &state.db,
+    state
+        .views
+        .record(
             state.clock(),
             &actor,
-            Action::ResponsesViewed,
+            Action::CoupleViewed,
             Some(Record::couple(id)),
         )
         .await?;
+    // The check-in charts show what the partners answered.
+    if !page.homework.charts.is_empty() {
+        state
+            .views
+            .record(
+                state.clock(),
+                &actor,
+                Action::ResponsesViewed,
+                Some(Record::couple(id)),
+            )
+            .await?;
     }
     Ok(page)
 }

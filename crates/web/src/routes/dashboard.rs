@@ -1,7 +1,7 @@
 //! The dashboard: the counselor's caseload, searchable, filterable, sorted and paged.
 
 use axum::extract::{RawQuery, State};
-use kintsugi_core::audit::{self, Action, Actor};
+use kintsugi_core::audit::{Action, Actor};
 use kintsugi_core::couples::CoupleStatus;
 use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
 use kintsugi_core::homework::assignments;
@@ -92,14 +92,15 @@ pub async fn show(
             }
         })
         .collect();
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        Action::CoupleListViewed,
-        None,
-    )
-    .await?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(signed.counselor.id, ip.to_audit()),
+            Action::CoupleListViewed,
+            None,
+        )
+        .await?;
     let now = state.clock().now();
     let homework = assignments::caseload_counts(&state.db, signed.counselor.id, now).await?;
     let ids: Vec<uuid::Uuid> = page.items.iter().map(|row| row.id).collect();

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate};
 use kintsugi_core::access::totp_store;
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::homework::assignments;
 use kintsugi_core::homework::library::{self, LibraryFilter};
@@ -332,14 +332,15 @@ pub async fn show(
     let found = store::get(&state.db, signed.counselor.id, id).await?;
     let page = session_page(&state, &signed, &found, kept).await?;
     if page.note.started {
-        audit::record(
-            &state.db,
-            state.clock(),
-            &actor(&signed, ip),
-            Action::NoteViewed,
-            Some(Record::session(id)),
-        )
-        .await?;
+        state
+            .views
+            .record(
+                state.clock(),
+                &actor(&signed, ip),
+                Action::NoteViewed,
+                Some(Record::session(id)),
+            )
+            .await?;
     }
     Ok(page)
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::domain::{BoundedText, TimeZone};
@@ -304,15 +304,16 @@ pub async fn list(
     let all = assignments::for_couple(&state.db, &couple)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(counselor.id, ip.to_audit()),
-        Action::AssignmentsViewed,
-        Some(Record::couple(id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(counselor.id, ip.to_audit()),
+            Action::AssignmentsViewed,
+            Some(Record::couple(id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     let total = all.len();
     let start = (page - 1).saturating_mul(per_page).min(total);
     let end = start.saturating_add(per_page).min(total);
@@ -582,15 +583,16 @@ pub async fn read(
     let detail = assignments::get(&state.db, counselor.id, id)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(counselor.id, ip.to_audit()),
-        Action::ResponsesViewed,
-        Some(Record::couple(detail.assignment.couple_id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(counselor.id, ip.to_audit()),
+            Action::ResponsesViewed,
+            Some(Record::couple(detail.assignment.couple_id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(detail_json(&detail)))
 }
 

@@ -220,15 +220,16 @@ pub async fn list(
     let page = caseload::list(&state.db, counselor.id, &query)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(counselor.id, ip.to_audit()),
-        Action::CoupleListViewed,
-        None,
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &Actor::counselor(counselor.id, ip.to_audit()),
+            Action::CoupleListViewed,
+            None,
+        )
+        .await
+        .map_err(AppError::from)?;
     let next = page.has_next().then(|| {
         let mut params = vec![
             ("page", (page.page + 1).to_string()),
@@ -435,15 +436,16 @@ pub async fn read(
     let id = parse_id(&couple_id)?;
     let json = load(&state, counselor.id, id).await?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleViewed,
-        Some(Record::couple(id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &actor,
+            Action::CoupleViewed,
+            Some(Record::couple(id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(json))
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use kintsugi_core::FieldErrors;
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::stages::store::{self, StageAction, StageHistory};
 use kintsugi_core::stages::{Marker, Rating, Reason, Stage, StageStatus};
@@ -127,15 +127,16 @@ pub async fn read(
     let id = parse_id(&couple_id)?;
     let json = current(&state, counselor.id, id).await?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::ProgressViewed,
-        Some(Record::couple(id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &actor,
+            Action::ProgressViewed,
+            Some(Record::couple(id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(json))
 }
 

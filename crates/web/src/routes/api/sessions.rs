@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::entities::{counselor, note_addendum};
 use kintsugi_core::sessions::input::StartInput;
@@ -292,15 +292,16 @@ pub async fn list(
     let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect())
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor(&counselor, ip),
-        Action::SessionsViewed,
-        Some(Record::couple(id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &actor(&counselor, ip),
+            Action::SessionsViewed,
+            Some(Record::couple(id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     let next = (end < total).then(|| {
         format!(
             "/api/v1/couples/{id}/sessions?page={}&per_page={per_page}",
@@ -408,15 +409,16 @@ pub async fn read(
     let note = note_store::get(&state.db, session.id)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor(&counselor, ip),
-        Action::NoteViewed,
-        Some(Record::session(session.id)),
-    )
-    .await
-    .map_err(AppError::from)?;
+    state
+        .views
+        .record(
+            state.clock(),
+            &actor(&counselor, ip),
+            Action::NoteViewed,
+            Some(Record::session(session.id)),
+        )
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(SessionDetailJson {
         session: session_json(&session, note.as_ref().map(|n| n.note.status.clone())),
         note: note.as_ref().map(note_json),
