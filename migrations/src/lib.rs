@@ -13,6 +13,8 @@ mod m20261129_000011_audit_append_only;
 mod m20261129_000020_totp;
 mod m20261129_000040_scale_indexes;
 mod m20261129_000050_data_key_state;
+mod m20261129_000060_open_homework;
+mod m20261129_000070_session_counselor;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000020_totp::Migration),
             Box::new(m20261129_000040_scale_indexes::Migration),
             Box::new(m20261129_000050_data_key_state::Migration),
+            Box::new(m20261129_000060_open_homework::Migration),
+            Box::new(m20261129_000070_session_counselor::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ mod health;
 mod homework_api;
 mod homework_client;
 mod homework_counselor;
+mod homework_counts;
 mod large_practice;
 mod library;
 mod mail;

@@ -236,7 +236,7 @@ fn postgres_configured() -> bool {
 }
 
 /// Tables that grow with the practice: no statement may read one of them whole.
-const BIG_TABLES: [&str; 13] = [
+const BIG_TABLES: [&str; 14] = [
     "couple",
     "partner",
     "stage_progress",
@@ -250,6 +250,7 @@ const BIG_TABLES: [&str; 13] = [
     "audit_event",
     "outbox_message",
     "homework_link",
+    "open_homework",
 ];
 
 /// The lists whose filters and sorts the pages offer: the table, the column that scopes it to

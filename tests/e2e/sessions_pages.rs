@@ -16,6 +16,7 @@ use crate::support::{Browser, PASSWORD, TestApp, couple_form};
 db_tests!(
     scheduling_rescheduling_and_attendance,
     todays_sessions_on_the_dashboard_and_sessions_on_the_couple_page,
+    a_full_day_lists_twenty_sessions_and_offers_the_rest,
     writing_and_signing_a_note_locks_it_on_every_path,
     a_raced_double_signature_signs_once,
     the_note_format_can_change_only_while_nothing_is_lost,
@@ -261,6 +262,30 @@ async fn todays_sessions_on_the_dashboard_and_sessions_on_the_couple_page(app: T
     assert!(html.contains(&format!("/sessions/{today}")));
     assert!(html.contains("No note yet"));
     assert!(html.contains(&format!("action=\"/couples/{}/report.pdf\"", s.couple)));
+}
+
+/// The dashboard lists the first 20 of today's sessions (more than anyone holds in a day) and
+/// links to the whole day, so a very large caseload does not make every view read it all.
+async fn a_full_day_lists_twenty_sessions_and_offers_the_rest(app: TestApp) {
+    let s = setup(&app, "busy@example.org", "Gus & Hal").await;
+    let mut ids = Vec::new();
+    for i in 0..21 {
+        let time = format!("{:02}:{:02}", 1 + i / 2, (i % 2) * 30);
+        ids.push(schedule(&s, &berlin_date(0), &time).await);
+    }
+    let (_, html) = s.b.get_html("/").await;
+    for id in &ids[..20] {
+        assert!(html.contains(&format!("/sessions/{id}\"")), "{id} listed");
+    }
+    assert!(!html.contains(&format!("/sessions/{}\"", ids[20])));
+    assert!(html.contains("href=\"/?today=all#today\">Show all of today's sessions</a>"));
+
+    let (status, html) = s.b.get_html("/?today=all").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in &ids {
+        assert!(html.contains(&format!("/sessions/{id}\"")), "{id} listed");
+    }
+    assert!(!html.contains("Show all of today's sessions"));
 }
 
 async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {

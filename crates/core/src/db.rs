@@ -156,3 +156,42 @@ mod tests {
         assert_eq!(sqlite_path("postgres://x"), None);
     }
 }
+
+/// The values of a hand-written statement, each placeholder spelled as the backend wants it
+/// (`?` on SQLite, numbered by position; `$n` on PostgreSQL). Bind in the order the
+/// placeholders appear in the text.
+pub struct Params {
+    backend: sea_orm::DbBackend,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Params {
+    pub fn new(backend: sea_orm::DbBackend) -> Self {
+        Self {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    /// The placeholder of one more value.
+    pub fn bind(&mut self, value: impl Into<sea_orm::Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            sea_orm::DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// Placeholders for a list, comma-separated (for `IN (...)`).
+    pub fn list<V: Into<sea_orm::Value>>(&mut self, values: impl IntoIterator<Item = V>) -> String {
+        values
+            .into_iter()
+            .map(|v| self.bind(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn statement(self, sql: impl Into<String>) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.backend, sql, self.values)
+    }
+}

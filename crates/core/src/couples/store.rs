@@ -225,14 +225,16 @@ pub async fn update(
     Ok(record)
 }
 
-/// Pause, close or reactivate a couple.
+/// Pause, close or reactivate a couple. A closed couple's unsubmitted homework stops counting
+/// as overdue, so its open homework is written again in the same transaction.
 pub async fn set_status(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     clock: &dyn Clock,
     counselor_id: Uuid,
     couple_id: Uuid,
     status: CoupleStatus,
 ) -> Result<(), CoreError> {
+    let tx = crate::db::begin_write(db).await?;
     let res = couple::Entity::update_many()
         .col_expr(couple::Column::Status, Expr::value(status.key()))
         .col_expr(couple::Column::UpdatedAt, Expr::value(clock.now()))
@@ -242,10 +244,12 @@ pub async fn set_status(
         )
         .filter(couple::Column::Id.eq(couple_id))
         .filter(couple::Column::CounselorId.eq(counselor_id))
-        .exec(db)
+        .exec(&tx)
         .await?;
     if res.rows_affected == 0 {
         return Err(CoreError::NotFound);
     }
+    crate::homework::open_work::sync_couples(&tx, &[couple_id]).await?;
+    tx.commit().await?;
     Ok(())
 }

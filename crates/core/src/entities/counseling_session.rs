@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub couple_id: Uuid,
+    /// The couple's counselor, copied for the dashboard's day view (migration 070).
+    pub counselor_id: Uuid,
     pub starts_at: DateTimeUtc,
     pub duration_minutes: i32,
     pub location_kind: String,

@@ -17,6 +17,7 @@ pub mod homework_link;
 pub mod marker_rating;
 pub mod note;
 pub mod note_addendum;
+pub mod open_homework;
 pub mod outbox_message;
 pub mod partner;
 pub mod pending_login;

@@ -177,6 +177,7 @@ pub async fn assign_in_session(
         ids.push(id);
     }
     crate::reminders::homework_reminders::assigned(&tx, clock, &ids).await?;
+    super::open_work::sync_couples(&tx, &[couple_id]).await?;
     audit::record(
         &tx,
         clock,
@@ -294,6 +295,7 @@ pub async fn change_due(
     m.update(&tx).await?;
     crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
         .await?;
+    super::open_work::sync_couples(&tx, &[detail.assignment.couple_id]).await?;
     audit::record(
         &tx,
         clock,
@@ -325,6 +327,7 @@ pub async fn cancel(
     m.update(&tx).await?;
     crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
         .await?;
+    super::open_work::sync_couples(&tx, &[detail.assignment.couple_id]).await?;
     audit::record(
         &tx,
         clock,
@@ -378,6 +381,7 @@ pub async fn review(
     m.counselor_comment = Set(sealed);
     m.updated_at = Set(clock.now());
     m.update(&tx).await?;
+    super::open_work::sync_couples(&tx, &[detail.assignment.couple_id]).await?;
     audit::record(
         &tx,
         clock,
@@ -399,144 +403,6 @@ pub fn is_overdue(
     now: DateTime<Utc>,
 ) -> bool {
     !cancelled && !status.is_final() && due_at < now
-}
-
-/// What waits for a counselor across their caseload.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HomeworkCounts {
-    /// Responses submitted and not yet reviewed.
-    pub to_review: u64,
-    /// Responses past their due time and not submitted (closed couples left out).
-    pub overdue: u64,
-}
-
-fn response_to_assignment() -> sea_orm::RelationDef {
-    response::Entity::belongs_to(assignment::Entity)
-        .from(response::Column::AssignmentId)
-        .to(assignment::Column::Id)
-        .into()
-}
-
-fn response_to_partner() -> sea_orm::RelationDef {
-    response::Entity::belongs_to(crate::entities::partner::Entity)
-        .from(response::Column::PartnerId)
-        .to(crate::entities::partner::Column::Id)
-        .into()
-}
-
-fn partner_to_couple() -> sea_orm::RelationDef {
-    crate::entities::partner::Entity::belongs_to(crate::entities::couple::Entity)
-        .from(crate::entities::partner::Column::CoupleId)
-        .to(crate::entities::couple::Column::Id)
-        .into()
-}
-
-/// Responses of live assignments of the counselor's couples (one query with joins). They are
-/// reached through the partners who owe them: the (partner, status) index then yields only the
-/// responses in the state asked for, instead of every assignment of every couple (which
-/// PostgreSQL would rather read whole once the practice is large).
-fn caseload_responses(counselor_id: Uuid) -> sea_orm::Select<response::Entity> {
-    use sea_orm::{JoinType, QuerySelect};
-    response::Entity::find()
-        .join(JoinType::InnerJoin, response_to_partner())
-        .join(JoinType::InnerJoin, partner_to_couple())
-        .join(JoinType::InnerJoin, response_to_assignment())
-        .filter(crate::entities::couple::Column::CounselorId.eq(counselor_id))
-        .filter(assignment::Column::CancelledAt.is_null())
-}
-
-/// Submissions to review and overdue homework across a counselor's caseload, in one query that
-/// reads only open responses: from the counselor's couples to their partners, then through the
-/// (partner, status) index to the responses still assigned, in draft or submitted. On SQLite
-/// `CROSS JOIN` holds that order (its planner would otherwise start from every submitted
-/// answer of the practice when its statistics are off); PostgreSQL plans the same joins
-/// freely from its own statistics.
-pub async fn caseload_counts(
-    db: &impl ConnectionTrait,
-    counselor_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<HomeworkCounts, CoreError> {
-    use sea_orm::{ActiveEnum as _, DbBackend, Statement, Value};
-    let backend = db.get_database_backend();
-    let join = match backend {
-        DbBackend::Sqlite => "CROSS JOIN",
-        _ => "JOIN",
-    };
-    // Bound in the order they appear in the text (SQLite numbers `?` by position).
-    let mut values: Vec<Value> = Vec::new();
-    let mut bind = |v: Value| {
-        values.push(v);
-        match backend {
-            DbBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
-        }
-    };
-    let submitted = || Value::from(ResponseStatus::Submitted.to_value());
-    let is_submitted = bind(submitted());
-    let not_submitted = bind(submitted());
-    let due_before = bind(now.into());
-    let closed = bind(crate::couples::CoupleStatus::Closed.to_value().into());
-    let counselor = bind(counselor_id.into());
-    let open = [
-        bind(submitted()),
-        bind(ResponseStatus::Assigned.to_value().into()),
-        bind(ResponseStatus::Draft.to_value().into()),
-    ]
-    .join(", ");
-    let sql = format!(
-        "SELECT \
-           COALESCE(SUM(CASE WHEN r.status = {is_submitted} THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN r.status <> {not_submitted} AND a.due_at < {due_before} \
-                             AND c.status <> {closed} THEN 1 ELSE 0 END), 0) \
-         FROM couple c \
-         {join} partner p ON p.couple_id = c.id \
-         {join} response r ON r.partner_id = p.id \
-         {join} assignment a ON a.id = r.assignment_id \
-         WHERE c.counselor_id = {counselor} AND r.status IN ({open}) \
-           AND a.cancelled_at IS NULL"
-    );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    let count = |i: usize| -> Result<u64, CoreError> {
-        let n: i64 = match &row {
-            Some(row) => row.try_get_by_index(i)?,
-            None => 0,
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
-    };
-    Ok(HomeworkCounts {
-        to_review: count(0)?,
-        overdue: count(1)?,
-    })
-}
-
-/// Submissions to review per couple, for the given couples of the counselor (one query).
-pub async fn to_review_by_couple(
-    db: &impl ConnectionTrait,
-    counselor_id: Uuid,
-    couple_ids: &[Uuid],
-) -> Result<HashMap<Uuid, u64>, CoreError> {
-    use sea_orm::QuerySelect;
-    if couple_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, i64)> = caseload_responses(counselor_id)
-        .filter(response::Column::Status.eq(ResponseStatus::Submitted))
-        // On both sides of the join, so that each table is entered by the couples' ids.
-        .filter(crate::entities::couple::Column::Id.is_in(couple_ids.iter().copied()))
-        .filter(crate::entities::partner::Column::CoupleId.is_in(couple_ids.iter().copied()))
-        .select_only()
-        .column(crate::entities::partner::Column::CoupleId)
-        .column_as(response::Column::Id.count(), "n")
-        .group_by(crate::entities::partner::Column::CoupleId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod checkins;
 pub mod client_sessions;
 pub mod library;
 pub mod links;
+pub mod open_work;
 pub mod prompts;
 pub mod responses;
 

@@ -288,6 +288,7 @@ pub async fn submit(
         .await?;
     if res.rows_affected == 1 {
         crate::reminders::homework_reminders::submitted(&tx, response_id).await?;
+        super::open_work::sync_couples(&tx, &[h.assignment.couple_id]).await?;
     }
     tx.commit().await?;
     if res.rows_affected == 1 {

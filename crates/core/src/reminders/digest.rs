@@ -17,7 +17,8 @@ use crate::couples::CoupleStatus;
 use crate::domain::TimeZone;
 use crate::entities::{counseling_session, counselor, couple, outbox_message};
 use crate::error::CoreError;
-use crate::homework::assignments::{caseload_counts, local_to_utc};
+use crate::homework::assignments::local_to_utc;
+use crate::homework::open_work::caseload_counts;
 
 /// The local hour at which the digest goes out.
 pub const DIGEST_HOUR: u32 = 7;

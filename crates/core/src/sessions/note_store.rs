@@ -79,13 +79,17 @@ pub async fn statuses(
     if session_ids.is_empty() {
         return Ok(Default::default());
     }
-    Ok(note::Entity::find()
+    use sea_orm::QuerySelect;
+    // Two columns only: the bodies (sealed, often long) are not needed for a status.
+    let rows: Vec<(Uuid, String)> = note::Entity::find()
+        .select_only()
+        .column(note::Column::SessionId)
+        .column(note::Column::Status)
         .filter(note::Column::SessionId.is_in(session_ids))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|n| (n.session_id, n.status))
-        .collect())
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Save the draft. `expected_version` is the version the editor started from (`None` from the

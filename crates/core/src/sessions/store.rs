@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use sea_orm::sea_query::Query;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, Set,
@@ -78,33 +78,27 @@ pub async fn for_couple_between(
         .await?)
 }
 
-fn caseload_sessions(counselor_id: Uuid) -> sea_orm::Select<counseling_session::Entity> {
-    counseling_session::Entity::find().filter(
-        counseling_session::Column::CoupleId.in_subquery(
-            Query::select()
-                .column(couple::Column::Id)
-                .from(couple::Entity)
-                .and_where(couple::Column::CounselorId.eq(counselor_id))
-                .to_owned(),
-        ),
-    )
-}
-
 /// The counselor's sessions on their local calendar day containing `now` (cancelled ones too:
-/// the day plan shows them struck out), earliest first, with each couple's label.
+/// the day plan shows them struck out), earliest first, at most `limit`, with each couple's
+/// label. One range of the (counselor, start) index.
 pub async fn today(
     db: &impl ConnectionTrait,
     counselor_id: Uuid,
     zone: TimeZone,
     now: DateTime<Utc>,
+    limit: Option<u64>,
 ) -> Result<Vec<(Session, String)>, CoreError> {
+    use sea_orm::QuerySelect;
     let day = now.with_timezone(&zone.tz()).date_naive();
     let start = local_to_utc(zone, day.and_time(NaiveTime::MIN));
     let end = local_to_utc(zone, (day + Duration::days(1)).and_time(NaiveTime::MIN));
-    let sessions = caseload_sessions(counselor_id)
+    let sessions = counseling_session::Entity::find()
+        .filter(counseling_session::Column::CounselorId.eq(counselor_id))
         .filter(counseling_session::Column::StartsAt.gte(start))
         .filter(counseling_session::Column::StartsAt.lt(end))
         .order_by_asc(counseling_session::Column::StartsAt)
+        .order_by_asc(counseling_session::Column::Id)
+        .limit(limit)
         .all(db)
         .await?;
     let labels = labels(db, sessions.iter().map(|s| s.couple_id)).await?;
@@ -125,13 +119,16 @@ async fn labels(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(couple::Entity::find()
+    use sea_orm::QuerySelect;
+    let rows: Vec<(Uuid, String)> = couple::Entity::find()
+        .select_only()
+        .column(couple::Column::Id)
+        .column(couple::Column::Label)
         .filter(couple::Column::Id.is_in(ids))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.label))
-        .collect())
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The next scheduled session from `now` on of each of these couples (one query for a page of
@@ -173,6 +170,7 @@ pub async fn schedule(
     let session = counseling_session::ActiveModel {
         id: Set(Uuid::new_v4()),
         couple_id: Set(couple_id),
+        counselor_id: Set(counselor_id),
         starts_at: Set(new.starts_at),
         duration_minutes: Set(new.duration_minutes),
         location_kind: Set(new.location.kind().to_owned()),

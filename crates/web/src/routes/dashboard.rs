@@ -4,14 +4,14 @@ use axum::extract::{RawQuery, State};
 use kintsugi_core::audit::{Action, Actor};
 use kintsugi_core::couples::CoupleStatus;
 use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
-use kintsugi_core::homework::assignments;
+use kintsugi_core::homework::open_work;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Signed;
 use crate::error::AppError;
 use crate::request::ClientIp;
-use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip};
+use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip, TODAY_SHOWN};
 use crate::views::sessions::SessionRow;
 use crate::views::{Chrome, format_date};
 use kintsugi_core::sessions;
@@ -25,6 +25,8 @@ pub struct CaseloadParams {
     stage: String,
     sort: String,
     page: String,
+    /// `all`: every one of today's sessions, not only the first [`TODAY_SHOWN`].
+    today: String,
 }
 
 impl CaseloadParams {
@@ -102,12 +104,18 @@ pub async fn show(
         )
         .await?;
     let now = state.clock().now();
-    let homework = assignments::caseload_counts(&state.db, signed.counselor.id, now).await?;
+    let homework = open_work::caseload_counts(&state.db, signed.counselor.id, now).await?;
     let ids: Vec<uuid::Uuid> = page.items.iter().map(|row| row.id).collect();
-    let to_review = assignments::to_review_by_couple(&state.db, signed.counselor.id, &ids).await?;
+    let to_review = open_work::to_review_by_couple(&state.db, signed.counselor.id, &ids).await?;
     let tz = signed.counselor.timezone;
     let next_sessions = sessions::store::next_by_couple(&state.db, &ids, now).await?;
-    let today = sessions::store::today(&state.db, signed.counselor.id, tz, now).await?;
+    // One more than is shown, to know whether there are more.
+    let limit = (params.today != "all").then_some(TODAY_SHOWN as u64 + 1);
+    let mut today = sessions::store::today(&state.db, signed.counselor.id, tz, now, limit).await?;
+    let today_more = limit.is_some() && today.len() > TODAY_SHOWN;
+    if today_more {
+        today.truncate(TODAY_SHOWN);
+    }
     let notes =
         sessions::note_store::statuses(&state.db, today.iter().map(|(s, _)| s.id).collect())
             .await?;
@@ -146,6 +154,7 @@ pub async fn show(
 
         rows,
         today_sessions,
+        today_more,
         search: query.search.clone().unwrap_or_default(),
         stage_chips,
         stage_key: query.stage.map(|s| s.key()).unwrap_or(""),

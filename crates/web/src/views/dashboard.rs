@@ -35,6 +35,11 @@ pub struct StageChip {
     pub url: String,
 }
 
+/// Today's sessions the dashboard lists before offering the rest: more than a counselor holds
+/// in a day, so the whole day shows in practice, while a caseload of hundreds (a group
+/// practice's generated load test has 125 in a day) does not make every view read them all.
+pub const TODAY_SHOWN: usize = 20;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
@@ -46,8 +51,11 @@ pub struct DashboardPage {
     /// Emails that could not be sent after every retry.
     pub failed_emails: u64,
     pub rows: Vec<CaseloadRowView>,
-    /// The counselor's sessions today, earliest first.
+    /// The counselor's sessions today, earliest first (the first [`TODAY_SHOWN`] unless all
+    /// were asked for).
     pub today_sessions: Vec<super::sessions::SessionRow>,
+    /// Today has more sessions than are shown; the page offers them all.
+    pub today_more: bool,
 
     pub search: String,
     pub statuses: Vec<Choice>,

@@ -329,6 +329,7 @@ fn build_batch(
 /// One batch in one transaction, parents before children.
 async fn write(db: DatabaseConnection, rows: Rows) -> Result<RowCounts, CoreError> {
     let counts = RowCounts::of(&rows);
+    let couple_ids: Vec<uuid::Uuid> = rows.couples.iter().map(|c| c.id).collect();
     let tx = begin_write(&db).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Random ids land all over each index: a page cache of 256 MiB (the default is 2 MiB)
@@ -345,6 +346,7 @@ async fn write(db: DatabaseConnection, rows: Rows) -> Result<RowCounts, CoreErro
     insert_rows::<note_addendum::ActiveModel, _>(&tx, rows.addenda).await?;
     insert_rows::<assignment::ActiveModel, _>(&tx, rows.assignments).await?;
     insert_rows::<response::ActiveModel, _>(&tx, rows.responses).await?;
+    crate::homework::open_work::sync_couples(&tx, &couple_ids).await?;
     tx.commit().await?;
     Ok(counts)
 }

@@ -321,6 +321,7 @@ fn sessions(
         rows.sessions.push(counseling_session::Model {
             id,
             couple_id,
+            counselor_id: ctx.counselor_id,
             starts_at,
             duration_minutes: 50,
             location_kind: kind,
@@ -374,6 +375,7 @@ fn sessions(
             rows.sessions.push(counseling_session::Model {
                 id: ids.next(),
                 couple_id,
+                counselor_id: ctx.counselor_id,
                 starts_at,
                 duration_minutes: 50,
                 location_kind: kind.clone(),
