@@ -8,6 +8,8 @@ use kintsugi_core::entities::response;
 use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links;
+use kintsugi_core::homework::prompts::RawAnswer;
+use kintsugi_core::homework::responses;
 use kintsugi_core::homework::{ResponseStatus, Visibility};
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
@@ -26,6 +28,7 @@ db_tests!(
     a_pin_is_set_then_asked_and_wrong_pins_pause_the_link,
     many_partners_submit_at_once_and_nothing_is_lost,
     guessing_links_is_throttled_for_that_address,
+    the_partner_page_lists_the_latest_done_and_links_to_the_rest,
 );
 
 struct Fixture {
@@ -859,4 +862,80 @@ async fn guessing_links_is_throttled_for_that_address(app: TestApp) {
 
 fn app_sign_in_attempts() -> usize {
     10
+}
+
+/// A partner's page lists everything to do and the ten most recently due pieces of homework
+/// they have done, newest first, with a link to all of it.
+async fn the_partner_page_lists_the_latest_done_and_links_to_the_rest(app: TestApp) {
+    let f = fixture(&app, "a@practice.example").await;
+    let exercise_id = exercise(&app, f.counselor, "feelings_checkin").await;
+    let hurt = partner(&app, f.hurt).await;
+    let mut done = Vec::new();
+    for day in 1..=12 {
+        let a = assignments::assign(
+            &app.db,
+            app.clock.as_ref(),
+            &Actor::system(),
+            f.counselor,
+            f.couple,
+            NewAssignment {
+                exercise_id,
+                assignees: vec![PartnerRole::Hurt],
+                due_local: NaiveDate::from_ymd_opt(2030, 3, day)
+                    .expect("date")
+                    .and_hms_opt(19, 0, 0)
+                    .expect("time"),
+                time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
+                visibility: Visibility::Shareable,
+                recurrence: None,
+            },
+        )
+        .await
+        .expect("assign")[0];
+        let r = response_of(&app, a, f.hurt).await;
+        let raw: Vec<(String, RawAnswer)> = ["hurt", "betrayal", "sadness", "anger"]
+            .iter()
+            .map(|k| ((*k).to_owned(), RawAnswer::text("5")))
+            .collect();
+        let saved = responses::submit(&app.db, app.clock.as_ref(), &hurt, r.id, &raw, false, None)
+            .await
+            .expect("submit");
+        assert_eq!(saved, responses::Saved::Done);
+        done.push(r.id);
+    }
+    let still_to_do = assign(
+        &app,
+        &f,
+        "trigger_log",
+        vec![PartnerRole::Hurt],
+        Visibility::Shareable,
+    )
+    .await;
+    let to_do = response_of(&app, still_to_do, f.hurt).await;
+
+    let b = partner_browser(&app, f.hurt).await;
+    let (status, html) = b.get_html("/h").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("/h/r/{}", to_do.id)),
+        "to do is always listed"
+    );
+    let listed: Vec<usize> = done
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| html.contains(&format!("/h/r/{id}")))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(listed, (2..12).collect::<Vec<_>>(), "the ten latest due");
+    let newest = html.find(&format!("/h/r/{}", done[11])).expect("newest");
+    let older = html.find(&format!("/h/r/{}", done[2])).expect("older");
+    assert!(newest < older, "newest first");
+    assert!(html.contains("href=\"/h?done=all#done-heading\">Show everything you have done</a>"));
+
+    let (status, html) = b.get_html("/h?done=all").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in &done {
+        assert!(html.contains(&format!("/h/r/{id}")));
+    }
+    assert!(!html.contains("Show everything you have done"));
 }

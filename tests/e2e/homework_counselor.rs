@@ -35,6 +35,7 @@ db_tests!(
     the_dashboard_counts_submissions_to_review_and_overdue_homework,
     bad_input_on_every_homework_form_never_fails_the_server,
     another_counselor_gets_404_on_every_homework_route,
+    the_couple_page_lists_the_latest_past_homework_and_links_to_the_rest,
 );
 
 const BERLIN: &str = "Europe/Berlin";
@@ -683,7 +684,7 @@ async fn counselor_only_and_shareable_homework(app: TestApp) {
     assert!(html.contains("Only you read the answers."));
     assert!(!html.contains("shared with their partner"));
     // What the involved partner may read of the hurt partner's work.
-    let seen = responses::for_partner(&app.db, &couple.involved)
+    let seen = responses::for_partner(&app.db, &couple.involved, None)
         .await
         .expect("homework");
     let shared: Vec<Uuid> = seen
@@ -1591,4 +1592,53 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
     // And nothing of it reaches the other counselor's dashboard.
     let (_, html) = b.get_html("/").await;
     assert!(!html.contains("Private Couple"));
+}
+
+/// A long history does not put every past assignment on each view of the couple page: the
+/// latest ten are listed, newest first, with a link to all of them.
+async fn the_couple_page_lists_the_latest_past_homework_and_links_to_the_rest(app: TestApp) {
+    let s = setup(&app, "history@example.org", "Long History").await;
+    let exercise = exercise_id(&app, &s.c, "connection_checkin").await;
+    let mut past = Vec::new();
+    for weeks in 1..=12 {
+        past.push(
+            assign_at(
+                &app,
+                &s.c,
+                s.id,
+                exercise,
+                &[PartnerRole::Hurt],
+                Utc::now() - Duration::weeks(weeks),
+                Visibility::CounselorOnly,
+            )
+            .await,
+        );
+    }
+    let (_, html) = s.b.get_html(&s.page).await;
+    for id in &past[..10] {
+        assert!(
+            html.contains(&format!("data-assignment=\"{id}\"")),
+            "recent {id} listed"
+        );
+    }
+    for id in &past[10..] {
+        assert!(
+            !html.contains(&format!("data-assignment=\"{id}\"")),
+            "older {id} left off"
+        );
+    }
+    assert!(html.contains(&format!(
+        "href=\"{}?homework=all#past-homework\">Show 2 earlier assignments</a>",
+        s.page
+    )));
+
+    let (status, html) = s.b.get_html(&format!("{}?homework=all", s.page)).await;
+    assert_eq!(status, StatusCode::OK);
+    for id in &past {
+        assert!(
+            html.contains(&format!("data-assignment=\"{id}\"")),
+            "{id} listed"
+        );
+    }
+    assert!(!html.contains("earlier assignment"));
 }

@@ -59,9 +59,10 @@ pub async fn sync_couples(db: &impl ConnectionTrait, couple_ids: &[Uuid]) -> Res
         )))
         .await?;
 
-        // On SQLite `CROSS JOIN` holds the order written: from the couples by id, to their
-        // assignments, to their responses. Left to plan freely without fresh statistics it may
-        // start from every open response of the practice (hundreds of milliseconds).
+        // From the couples by id, to their assignments, to their responses: well under a
+        // millisecond a couple. On SQLite `CROSS JOIN` holds that order whatever the planner's
+        // statistics say; PostgreSQL finds it from its statistics (kept by autovacuum; while a
+        // bulk load runs they lag, so the generator refreshes them before it gets here).
         let join = match backend {
             DbBackend::Sqlite => "CROSS JOIN",
             _ => "JOIN",

@@ -87,24 +87,51 @@ async fn load(
 #[derive(Debug, Clone, Default)]
 pub struct PartnerHomework {
     pub open: Vec<Homework>,
+    /// Newest due first; at most the number asked for.
     pub done: Vec<Homework>,
+    /// More is done than `done` holds.
+    pub done_more: bool,
     /// Responses the other partner submitted and chose to share.
     pub shared_with_me: Vec<Homework>,
 }
 
+/// What a partner's page lists: everything still to do, the latest `done_limit` done (all when
+/// `None`: a year of weekly check-ins is fifty), and what the other partner shared.
 pub async fn for_partner(
     db: &impl ConnectionTrait,
     partner: &partner::Model,
+    done_limit: Option<u64>,
 ) -> Result<PartnerHomework, CoreError> {
-    let mine = response::Entity::find()
-        .filter(response::Column::PartnerId.eq(partner.id))
-        .order_by_asc(response::Column::CreatedAt)
+    use sea_orm::{JoinType, QuerySelect};
+    let mine = || response::Entity::find().filter(response::Column::PartnerId.eq(partner.id));
+    let open_rows = mine()
+        .filter(response::Column::Status.is_in([ResponseStatus::Assigned, ResponseStatus::Draft]))
         .all(db)
         .await?;
-    let (done, open): (Vec<Homework>, Vec<Homework>) = load(db, mine)
-        .await?
-        .into_iter()
-        .partition(|h| h.response.status.is_final());
+    let open = load(db, open_rows).await?;
+    let done_rows = mine()
+        .join(
+            JoinType::InnerJoin,
+            response::Entity::belongs_to(assignment::Entity)
+                .from(response::Column::AssignmentId)
+                .to(assignment::Column::Id)
+                .into(),
+        )
+        .filter(
+            response::Column::Status.is_in([ResponseStatus::Submitted, ResponseStatus::Reviewed]),
+        )
+        .filter(assignment::Column::CancelledAt.is_null())
+        .order_by_desc(assignment::Column::DueAt)
+        .order_by_desc(response::Column::Id)
+        .limit(done_limit.map(|n| n + 1))
+        .all(db)
+        .await?;
+    let done_more = done_limit.is_some_and(|n| done_rows.len() as u64 > n);
+    let mut done = load(db, done_rows).await?;
+    done.reverse();
+    if let Some(n) = done_limit {
+        done.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     let other = partner::Entity::find()
         .filter(partner::Column::CoupleId.eq(partner.couple_id))
         .filter(partner::Column::Id.ne(partner.id))
@@ -133,11 +160,10 @@ pub async fn for_partner(
                 .collect()
         }
     };
-    let mut done = done;
-    done.reverse();
     Ok(PartnerHomework {
         open,
         done,
+        done_more,
         shared_with_me,
     })
 }

@@ -78,57 +78,53 @@ pub async fn for_couple_between(
         .await?)
 }
 
+/// One of the day's sessions, with what the day plan shows beside it.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct DaySession {
+    #[sea_orm(nested)]
+    pub session: Session,
+    pub couple_label: String,
+    /// The note's status, if a note was started.
+    pub note_status: Option<String>,
+}
+
 /// The counselor's sessions on their local calendar day containing `now` (cancelled ones too:
-/// the day plan shows them struck out), earliest first, at most `limit`, with each couple's
-/// label. One range of the (counselor, start) index.
+/// the day plan shows them struck out), earliest first, at most `limit`, each with its couple's
+/// label and its note's status: one range of the (counselor, start) index, one row a session.
 pub async fn today(
     db: &impl ConnectionTrait,
     counselor_id: Uuid,
     zone: TimeZone,
     now: DateTime<Utc>,
     limit: Option<u64>,
-) -> Result<Vec<(Session, String)>, CoreError> {
-    use sea_orm::QuerySelect;
+) -> Result<Vec<DaySession>, CoreError> {
+    use sea_orm::{JoinType, QuerySelect};
     let day = now.with_timezone(&zone.tz()).date_naive();
     let start = local_to_utc(zone, day.and_time(NaiveTime::MIN));
     let end = local_to_utc(zone, (day + Duration::days(1)).and_time(NaiveTime::MIN));
-    let sessions = counseling_session::Entity::find()
+    let to_couple: sea_orm::RelationDef = counseling_session::Entity::belongs_to(couple::Entity)
+        .from(counseling_session::Column::CoupleId)
+        .to(couple::Column::Id)
+        .into();
+    let to_note: sea_orm::RelationDef =
+        crate::entities::note::Entity::belongs_to(counseling_session::Entity)
+            .from(crate::entities::note::Column::SessionId)
+            .to(counseling_session::Column::Id)
+            .into();
+    Ok(counseling_session::Entity::find()
+        .column_as(couple::Column::Label, "couple_label")
+        .column_as(crate::entities::note::Column::Status, "note_status")
+        .join(JoinType::InnerJoin, to_couple)
+        .join(JoinType::LeftJoin, to_note.rev())
         .filter(counseling_session::Column::CounselorId.eq(counselor_id))
         .filter(counseling_session::Column::StartsAt.gte(start))
         .filter(counseling_session::Column::StartsAt.lt(end))
         .order_by_asc(counseling_session::Column::StartsAt)
         .order_by_asc(counseling_session::Column::Id)
         .limit(limit)
+        .into_model::<DaySession>()
         .all(db)
-        .await?;
-    let labels = labels(db, sessions.iter().map(|s| s.couple_id)).await?;
-    Ok(sessions
-        .into_iter()
-        .map(|s| {
-            let label = labels.get(&s.couple_id).cloned().unwrap_or_default();
-            (s, label)
-        })
-        .collect())
-}
-
-async fn labels(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, String>, CoreError> {
-    let ids: Vec<Uuid> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    use sea_orm::QuerySelect;
-    let rows: Vec<(Uuid, String)> = couple::Entity::find()
-        .select_only()
-        .column(couple::Column::Id)
-        .column(couple::Column::Label)
-        .filter(couple::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+        .await?)
 }
 
 /// The next scheduled session from `now` on of each of these couples (one query for a page of

@@ -68,18 +68,29 @@ pub(crate) fn default_assign(now: DateTime<Utc>, tz: TimeZone) -> AssignFormValu
 
 /// Homework, links and charts for the couple page. `kept` is an assign form that was refused,
 /// shown again with its errors.
+/// Past assignments the couple page lists, newest first, before linking to the rest: a year of
+/// weekly check-ins would otherwise put fifty forms on every view of the page.
+const PAST_SHOWN: usize = 10;
+
 pub async fn couple_homework(
     state: &AppState,
     signed: &Signed,
     record: &CoupleRecord,
     kept: Option<(AssignFormValues, FieldErrors)>,
+    all_past: bool,
 ) -> Result<CoupleHomework, AppError> {
     let tz = signed.counselor.timezone;
     let now = state.clock().now();
     let details = assignments::for_couple(&state.db, record).await?;
     let exercises = library::list(&state.db, signed.counselor.id, LibraryFilter::default()).await?;
     let (values, errors) = kept.unwrap_or_else(|| (default_assign(now, tz), FieldErrors::new()));
-    let (upcoming, past, cancelled) = homework_lists(&details, record, tz, now);
+    let (upcoming, mut past, cancelled) = homework_lists(&details, record, tz, now);
+    let past_hidden = if all_past {
+        0
+    } else {
+        past.len().saturating_sub(PAST_SHOWN)
+    };
+    past.truncate(past.len() - past_hidden);
     let mut links = Vec::new();
     for role in PartnerRole::BOTH {
         let p = record.partner(role);
@@ -104,6 +115,7 @@ pub async fn couple_homework(
             ),
             upcoming,
             past,
+            past_hidden,
             cancelled,
         },
         links,

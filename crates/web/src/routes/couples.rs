@@ -160,6 +160,8 @@ pub struct Feedback {
     pub focus: Option<Stage>,
     /// An assign form that was refused: what was typed, and what is wrong with it.
     pub assign: Option<(AssignFormValues, FieldErrors)>,
+    /// Every past assignment, not only the latest (`?homework=all`).
+    pub all_past_homework: bool,
 }
 
 /// Fixed notices after a redirect: the URL carries a key, never text.
@@ -193,6 +195,8 @@ fn notice_for(key: &str) -> Option<&'static str> {
 pub struct ShowParams {
     done: String,
     stage: String,
+    /// `all`: list every past assignment.
+    homework: String,
 }
 
 pub async fn show(
@@ -208,6 +212,7 @@ pub async fn show(
     let feedback = Feedback {
         notice: notice_for(&params.done).map(str::to_owned),
         focus: Stage::from_key(&params.stage),
+        all_past_homework: params.homework == "all",
         ..Default::default()
     };
     let page = couple_page(&state, &signed, id, feedback).await?;
@@ -248,8 +253,14 @@ pub async fn couple_page(
     let today = state.clock().now().date_naive();
     let tracker =
         crate::views::stages::tracker(&history, today, &feedback.kept_reason, feedback.focus);
-    let homework =
-        super::assignments::couple_homework(state, signed, &record, feedback.assign).await?;
+    let homework = super::assignments::couple_homework(
+        state,
+        signed,
+        &record,
+        feedback.assign,
+        feedback.all_past_homework,
+    )
+    .await?;
     let sessions = couple_sessions(state, signed, &record).await?;
     let c = &record.couple;
     let status_actions = match c.status {

@@ -116,12 +116,17 @@ pub async fn show(
     if today_more {
         today.truncate(TODAY_SHOWN);
     }
-    let notes =
-        sessions::note_store::statuses(&state.db, today.iter().map(|(s, _)| s.id).collect())
-            .await?;
     let today_sessions = today
         .iter()
-        .map(|(s, label)| SessionRow::new(s, label, notes.get(&s.id).map(String::as_str), tz, now))
+        .map(|d| {
+            SessionRow::new(
+                &d.session,
+                &d.couple_label,
+                d.note_status.as_deref(),
+                tz,
+                now,
+            )
+        })
         .collect();
     let rows = page
         .items

@@ -70,7 +70,10 @@ pub struct HomePage {
     pub name: String,
     pub csrf: String,
     pub open: Vec<HomeworkItem>,
+    /// The latest done, newest first.
     pub done: Vec<HomeworkItem>,
+    /// More is done than is listed.
+    pub done_more: bool,
     pub shared: Vec<HomeworkItem>,
     pub time_zone: String,
 }

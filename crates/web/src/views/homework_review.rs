@@ -256,7 +256,10 @@ pub struct AssignmentRow {
 pub struct HomeworkSection {
     pub assign: AssignForm,
     pub upcoming: Vec<AssignmentRow>,
+    /// The latest past assignments (all of them when asked for).
     pub past: Vec<AssignmentRow>,
+    /// Earlier past assignments left off the page.
+    pub past_hidden: usize,
     pub cancelled: Vec<AssignmentRow>,
 }
 

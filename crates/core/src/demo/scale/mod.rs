@@ -274,6 +274,7 @@ pub async fn write_caseloads(
         _ => 1,
     };
     let mut written = RowCounts::default();
+    let mut couple_ids = Vec::new();
     let mut writing = tokio::task::JoinSet::new();
     let mut building = batches.next().map(start_building);
     while let Some(task) = building.take() {
@@ -287,11 +288,19 @@ pub async fn write_caseloads(
                 written.add(finished(done, on_couples)?);
             }
         }
+        couple_ids.extend(rows.couples.iter().map(|c| c.id));
         writing.spawn(write(db.clone(), rows));
     }
     while let Some(done) = writing.join_next().await {
         written.add(finished(done, on_couples)?);
     }
+    // The new couples' open homework, in one pass once every batch is in and the planner
+    // knows the tables' real sizes: during the load its statistics say they are nearly empty,
+    // and it would read every response once per batch.
+    crate::db::refresh_planner_statistics(db).await?;
+    let tx = begin_write(db).await?;
+    crate::homework::open_work::sync_couples(&tx, &couple_ids).await?;
+    tx.commit().await?;
     Ok(written)
 }
 
@@ -329,7 +338,6 @@ fn build_batch(
 /// One batch in one transaction, parents before children.
 async fn write(db: DatabaseConnection, rows: Rows) -> Result<RowCounts, CoreError> {
     let counts = RowCounts::of(&rows);
-    let couple_ids: Vec<uuid::Uuid> = rows.couples.iter().map(|c| c.id).collect();
     let tx = begin_write(&db).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Random ids land all over each index: a page cache of 256 MiB (the default is 2 MiB)
@@ -346,7 +354,6 @@ async fn write(db: DatabaseConnection, rows: Rows) -> Result<RowCounts, CoreErro
     insert_rows::<note_addendum::ActiveModel, _>(&tx, rows.addenda).await?;
     insert_rows::<assignment::ActiveModel, _>(&tx, rows.assignments).await?;
     insert_rows::<response::ActiveModel, _>(&tx, rows.responses).await?;
-    crate::homework::open_work::sync_couples(&tx, &couple_ids).await?;
     tx.commit().await?;
     Ok(counts)
 }

@@ -1,6 +1,6 @@
 //! `/h`: the partner's homework, and leaving this device.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use kintsugi_core::homework::client_sessions;
@@ -30,12 +30,27 @@ fn item(
     }
 }
 
+/// Done homework listed before the page links to the rest.
+const DONE_SHOWN: u64 = 10;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HomeParams {
+    /// `all`: everything done, not only the latest [`DONE_SHOWN`].
+    done: String,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     Client(session): Client,
+    RawQuery(raw): RawQuery,
 ) -> Result<HomePage, AppError> {
+    // A mangled query string shows the usual page.
+    let params: HomeParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let partner = &session.partner;
-    let homework = responses::for_partner(&state.db, partner).await?;
+    let limit = (params.done != "all").then_some(DONE_SHOWN);
+    let homework = responses::for_partner(&state.db, partner, limit).await?;
     let now = state.clock().now();
     let tz = partner.timezone;
     Ok(HomePage {
@@ -43,6 +58,7 @@ pub async fn show(
         csrf: session.csrf_token.clone(),
         open: homework.open.iter().map(|h| item(h, tz, now)).collect(),
         done: homework.done.iter().map(|h| item(h, tz, now)).collect(),
+        done_more: homework.done_more,
         shared: homework
             .shared_with_me
             .iter()
