@@ -142,21 +142,6 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_sqlite_file() {
-        assert_eq!(
-            sqlite_path("sqlite://data/k.db?mode=rwc"),
-            Some("data/k.db".into())
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://x"), None);
-    }
-}
-
 /// The values of a hand-written statement, each placeholder spelled as the backend wants it
 /// (`?` on SQLite, numbered by position; `$n` on PostgreSQL). Bind in the order the
 /// placeholders appear in the text.
@@ -193,5 +178,20 @@ impl Params {
 
     pub fn statement(self, sql: impl Into<String>) -> sea_orm::Statement {
         sea_orm::Statement::from_sql_and_values(self.backend, sql, self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/k.db?mode=rwc"),
+            Some("data/k.db".into())
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
     }
 }
