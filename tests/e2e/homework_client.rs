@@ -77,11 +77,23 @@ async fn assign(
     who: Vec<PartnerRole>,
     visibility: Visibility,
 ) -> Uuid {
+    assign_on(app, f, key, who, visibility, 1).await
+}
+
+/// [`assign`], due at 19:00 on the given day of March 2030.
+async fn assign_on(
+    app: &TestApp,
+    f: &Fixture,
+    key: &str,
+    who: Vec<PartnerRole>,
+    visibility: Visibility,
+    day: u32,
+) -> Uuid {
     let exercise_id = exercise(app, f.counselor, key).await;
     let new = NewAssignment {
         exercise_id,
         assignees: who,
-        due_local: NaiveDate::from_ymd_opt(2030, 3, 1)
+        due_local: NaiveDate::from_ymd_opt(2030, 3, day)
             .expect("date")
             .and_hms_opt(19, 0, 0)
             .expect("time"),
@@ -868,30 +880,18 @@ fn app_sign_in_attempts() -> usize {
 /// they have done, newest first, with a link to all of it.
 async fn the_partner_page_lists_the_latest_done_and_links_to_the_rest(app: TestApp) {
     let f = fixture(&app, "a@practice.example").await;
-    let exercise_id = exercise(&app, f.counselor, "feelings_checkin").await;
     let hurt = partner(&app, f.hurt).await;
     let mut done = Vec::new();
     for day in 1..=12 {
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            f.counselor,
-            f.couple,
-            NewAssignment {
-                exercise_id,
-                assignees: vec![PartnerRole::Hurt],
-                due_local: NaiveDate::from_ymd_opt(2030, 3, day)
-                    .expect("date")
-                    .and_hms_opt(19, 0, 0)
-                    .expect("time"),
-                time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
-                visibility: Visibility::Shareable,
-                recurrence: None,
-            },
+        let a = assign_on(
+            &app,
+            &f,
+            "feelings_checkin",
+            vec![PartnerRole::Hurt],
+            Visibility::Shareable,
+            day,
         )
-        .await
-        .expect("assign")[0];
+        .await;
         let r = response_of(&app, a, f.hurt).await;
         let raw: Vec<(String, RawAnswer)> = ["hurt", "betrayal", "sadness", "anger"]
             .iter()
