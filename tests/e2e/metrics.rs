@@ -224,6 +224,12 @@ async fn requests_are_counted_by_route_template_and_the_page_names_nobody(app: T
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     let (body, samples) = scrape(&app).await;
+    // The batching audit writer: what waits, and nothing given up.
+    assert!(value(&samples, "kintsugi_audit_views_queued", &[]).is_some_and(|n| n >= 0.0));
+    assert_eq!(
+        value(&samples, "kintsugi_audit_views_lost_total", &[]),
+        Some(0.0)
+    );
     let page = [
         ("method", "GET"),
         ("route", "/couples/{couple_id}"),

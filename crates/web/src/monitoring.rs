@@ -31,6 +31,8 @@ pub const POOL_MAX: &str = "kintsugi_db_pool_max_connections";
 pub const OUTBOX_DUE: &str = "kintsugi_outbox_due_messages";
 pub const OUTBOX_OLDEST_AGE: &str = "kintsugi_outbox_oldest_due_age_seconds";
 pub const MAIL_MESSAGES: &str = "kintsugi_mail_messages_total";
+pub const AUDIT_VIEWS_QUEUED: &str = "kintsugi_audit_views_queued";
+pub const AUDIT_VIEWS_LOST: &str = "kintsugi_audit_views_lost_total";
 
 /// The label of requests that matched no route: a fixed word, so that probing random paths
 /// cannot create new series (nor put what was typed into them).
@@ -86,6 +88,14 @@ fn describe() {
         OUTBOX_OLDEST_AGE,
         metrics::Unit::Seconds,
         "How long the longest-waiting due outbox message has waited (0 when none is due)."
+    );
+    describe_gauge!(
+        AUDIT_VIEWS_QUEUED,
+        "View events waiting for the batching audit writer (written every 25 ms)."
+    );
+    describe_counter!(
+        AUDIT_VIEWS_LOST,
+        "View events the audit trail refused five times over about 3 s and that were given up."
     );
     describe_counter!(
         MAIL_MESSAGES,
@@ -208,6 +218,12 @@ pub fn set_state(pool: Option<PoolUse>, backlog: Option<&Backlog>, now: DateTime
             .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
         gauge!(OUTBOX_OLDEST_AGE).set(age);
     }
+}
+
+/// The batching audit writer's state, just before a scrape renders it.
+pub fn set_audit_views(views: &kintsugi_core::audit::ViewLog) {
+    gauge!(AUDIT_VIEWS_QUEUED).set(views.queued() as f64);
+    counter!(AUDIT_VIEWS_LOST).absolute(views.lost());
 }
 
 /// The page: every metric of this process.

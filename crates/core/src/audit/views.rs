@@ -7,6 +7,8 @@
 //! the server flushes the queue when it shuts down. What a crash can lose is documented in
 //! docs/SECURITY.md (the audit trail).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
@@ -38,6 +40,8 @@ enum Entry {
 pub struct ViewLog {
     queue: mpsc::Sender<Entry>,
     db: DatabaseConnection,
+    /// Events given up after [`TRIES`] (shown on `/metrics`: it should stay 0).
+    lost: Arc<AtomicU64>,
 }
 
 impl ViewLog {
@@ -45,8 +49,19 @@ impl ViewLog {
     /// after writing what is queued.
     pub fn start(db: DatabaseConnection) -> Self {
         let (queue, entries) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(db.clone(), entries));
-        Self { queue, db }
+        let lost = Arc::new(AtomicU64::new(0));
+        tokio::spawn(write_batches(db.clone(), entries, Arc::clone(&lost)));
+        Self { queue, db, lost }
+    }
+
+    /// Events waiting to be written now.
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
+    /// Events given up since start-up because the database refused them [`TRIES`] times.
+    pub fn lost(&self) -> u64 {
+        self.lost.load(Ordering::Relaxed)
     }
 
     /// Queue the event of a view. Stamped now; written within [`LINGER`] or at the next flush.
@@ -93,7 +108,11 @@ impl ViewLog {
     }
 }
 
-async fn write_batches(db: DatabaseConnection, mut entries: mpsc::Receiver<Entry>) {
+async fn write_batches(
+    db: DatabaseConnection,
+    mut entries: mpsc::Receiver<Entry>,
+    lost: Arc<AtomicU64>,
+) {
     let mut batch: Vec<audit_event::ActiveModel> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = entries.recv().await {
@@ -109,9 +128,9 @@ async fn write_batches(db: DatabaseConnection, mut entries: mpsc::Receiver<Entry
         }
         while batch.len() > MOST_PER_STATEMENT {
             let rest = batch.split_off(MOST_PER_STATEMENT);
-            write(&db, std::mem::replace(&mut batch, rest)).await;
+            write(&db, std::mem::replace(&mut batch, rest), &lost).await;
         }
-        write(&db, std::mem::take(&mut batch)).await;
+        write(&db, std::mem::take(&mut batch), &lost).await;
         for done in flushes.drain(..) {
             let _ = done.send(());
         }
@@ -132,7 +151,7 @@ fn take(
 /// One statement for the batch, tried again with growing pauses when the database refuses
 /// (a restart, a full disk being cleared). The events hold ids and actions only, so the log
 /// line for a lost batch holds its size alone.
-async fn write(db: &DatabaseConnection, batch: Vec<audit_event::ActiveModel>) {
+async fn write(db: &DatabaseConnection, batch: Vec<audit_event::ActiveModel>, lost: &AtomicU64) {
     if batch.is_empty() {
         return;
     }
@@ -149,6 +168,7 @@ async fn write(db: &DatabaseConnection, batch: Vec<audit_event::ActiveModel>) {
                 pause *= 2;
             }
             Err(e) => {
+                lost.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 tracing::error!(error = %e, events = batch.len(), "view events lost: the audit trail refused them");
             }
         }

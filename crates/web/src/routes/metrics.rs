@@ -51,6 +51,7 @@ pub async fn show(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     monitoring::set_state(monitoring::pool_use(&state.db), backlog.as_ref(), now);
+    monitoring::set_audit_views(&state.views);
     (
         [(
             header::CONTENT_TYPE,
