@@ -1271,9 +1271,13 @@ async fn due_times_move_assignments_cancel_and_responses_are_reviewed(app: TestA
     assert_eq!(problem(r).await["status"], 409);
     // The client no longer sees it; the counselor still reads what was written.
     let involved_partner = partner_of(&app, &couple, PartnerRole::Involved).await;
-    let theirs = responses::for_partner(&app.db, &involved_partner, None)
-        .await
-        .expect("homework");
+    let theirs = responses::for_partner(
+        &app.db,
+        &involved_partner,
+        kintsugi_core::short_list::ShortList::everything(),
+    )
+    .await
+    .expect("homework");
     assert!(
         theirs
             .open

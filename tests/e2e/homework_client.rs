@@ -938,4 +938,21 @@ async fn the_partner_page_lists_the_latest_done_and_links_to_the_rest(app: TestA
         assert!(html.contains(&format!("/h/r/{id}")));
     }
     assert!(!html.contains("Show everything you have done"));
+
+    // Any other value is the short list.
+    for value in ["ALL", "%00", "%3Cscript%3E", &"a".repeat(10_000)] {
+        let (status, html) = b.get_html(&format!("/h?done={value}")).await;
+        assert_eq!(status, StatusCode::OK, "done={value:.20}");
+        assert!(
+            html.contains("Show everything you have done"),
+            "done={value:.20}"
+        );
+        assert!(!html.contains("<script>"));
+    }
+    // The other partner's whole list holds none of it (nothing was shared).
+    let other = partner_browser(&app, f.involved).await;
+    let (status, html) = other.get_html("/h?done=all").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(done.iter().all(|id| !html.contains(&id.to_string())));
+    assert!(!html.contains(&to_do.id.to_string()));
 }

@@ -684,9 +684,13 @@ async fn counselor_only_and_shareable_homework(app: TestApp) {
     assert!(html.contains("Only you read the answers."));
     assert!(!html.contains("shared with their partner"));
     // What the involved partner may read of the hurt partner's work.
-    let seen = responses::for_partner(&app.db, &couple.involved, None)
-        .await
-        .expect("homework");
+    let seen = responses::for_partner(
+        &app.db,
+        &couple.involved,
+        kintsugi_core::short_list::ShortList::everything(),
+    )
+    .await
+    .expect("homework");
     let shared: Vec<Uuid> = seen
         .shared_with_me
         .iter()
@@ -1641,4 +1645,18 @@ async fn the_couple_page_lists_the_latest_past_homework_and_links_to_the_rest(ap
         );
     }
     assert!(!html.contains("earlier assignment"));
+
+    // Any other value is the short list; another counselor finds no such page at all.
+    for value in ["ALL", "%00", "%3Cscript%3E", &"a".repeat(10_000)] {
+        let (status, html) = s.b.get_html(&format!("{}?homework={value}", s.page)).await;
+        assert_eq!(status, StatusCode::OK, "homework={value:.20}");
+        assert!(
+            html.contains("Show 2 earlier assignments"),
+            "homework={value:.20}"
+        );
+        assert!(!html.contains("<script>"));
+    }
+    let (_, other) = app.signed_in_counselor("B", "b@practice.example").await;
+    let r = other.get(&format!("{}?homework=all", s.page)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

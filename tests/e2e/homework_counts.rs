@@ -227,26 +227,15 @@ async fn the_counts_follow_every_change(app: TestApp) {
     // Closing a couple takes its unsubmitted homework off; reopening puts it back.
     let (_, a) = find(&r, ResponseStatus::Assigned);
     let counselor = r.couples[&a.couple_id].counselor_id;
-    kintsugi_core::couples::store::set_status(
-        &app.db,
-        clock,
-        counselor,
-        a.couple_id,
-        CoupleStatus::Closed,
-    )
-    .await
-    .expect("close");
-    check(&app, "closing a couple").await;
-    kintsugi_core::couples::store::set_status(
-        &app.db,
-        clock,
-        counselor,
-        a.couple_id,
-        CoupleStatus::Active,
-    )
-    .await
-    .expect("reopen");
-    check(&app, "reopening a couple").await;
+    for (status, after) in [
+        (CoupleStatus::Closed, "closing a couple"),
+        (CoupleStatus::Active, "reopening a couple"),
+    ] {
+        kintsugi_core::couples::store::set_status(&app.db, clock, counselor, a.couple_id, status)
+            .await
+            .expect(after);
+        check(&app, after).await;
+    }
 
     // The generator writes a large caseload's rows with its records.
     let generated = app

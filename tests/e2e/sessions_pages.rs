@@ -286,6 +286,29 @@ async fn a_full_day_lists_twenty_sessions_and_offers_the_rest(app: TestApp) {
         assert!(html.contains(&format!("/sessions/{id}\"")), "{id} listed");
     }
     assert!(!html.contains("Show all of today's sessions"));
+
+    // Any other value, however odd, is the short list; nothing of it is echoed.
+    let long = "a".repeat(10_000);
+    for value in [
+        "ALL",
+        "%00",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        long.as_str(),
+    ] {
+        let (status, html) = s.b.get_html(&format!("/?today={value}")).await;
+        assert_eq!(status, StatusCode::OK, "today={value:.20}");
+        assert!(
+            !html.contains(&format!("/sessions/{}\"", ids[20])),
+            "today={value:.20}"
+        );
+        assert!(!html.contains("<script>alert(1)"));
+    }
+    let (status, _) = s.b.get_html("/?today[]=all&today=all&today=x").await;
+    assert_eq!(status, StatusCode::OK);
+    // Another counselor's whole day holds none of these.
+    let other = setup(&app, "other@example.org", "Ivo & Jan").await;
+    let (_, html) = other.b.get_html("/?today=all").await;
+    assert!(ids.iter().all(|id| !html.contains(&id.to_string())));
 }
 
 async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {

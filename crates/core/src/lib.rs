@@ -16,6 +16,7 @@ pub mod homework;
 pub mod practice;
 pub mod reminders;
 pub mod sessions;
+pub mod short_list;
 pub mod stages;
 
 pub use clock::{Clock, SystemClock};

@@ -87,15 +87,13 @@ impl ViewLog {
         detail: Option<&str>,
     ) -> Result<(), CoreError> {
         let row = event(clock, actor, action, record, detail);
-        match self.queue.send(Entry::Event(Box::new(row))).await {
-            Ok(()) => Ok(()),
-            // The writer is gone (it only stops with the runtime): write the event directly.
-            Err(mpsc::error::SendError(Entry::Event(row))) => {
-                row.insert(&self.db).await?;
-                Ok(())
-            }
-            Err(_) => Ok(()),
+        // The writer is gone only when the runtime stops: then the event is written directly.
+        if let Err(mpsc::error::SendError(Entry::Event(row))) =
+            self.queue.send(Entry::Event(Box::new(row))).await
+        {
+            row.insert(&self.db).await?;
         }
+        Ok(())
     }
 
     /// Wait until every event queued before this call is in the database: at shutdown, and

@@ -20,6 +20,7 @@ use crate::crypto::{self, Field};
 use crate::db::begin_write;
 use crate::entities::{assignment, partner, response};
 use crate::error::CoreError;
+use crate::short_list::ShortList;
 
 /// One piece of homework as its partner sees it.
 #[derive(Debug, Clone)]
@@ -95,12 +96,12 @@ pub struct PartnerHomework {
     pub shared_with_me: Vec<Homework>,
 }
 
-/// What a partner's page lists: everything still to do, the latest `done_limit` done (all when
-/// `None`: a year of weekly check-ins is fifty), and what the other partner shared.
+/// What a partner's page lists: everything still to do, the latest done as `done` says (a
+/// year of weekly check-ins is fifty), and what the other partner shared.
 pub async fn for_partner(
     db: &impl ConnectionTrait,
     partner: &partner::Model,
-    done_limit: Option<u64>,
+    done: ShortList,
 ) -> Result<PartnerHomework, CoreError> {
     use sea_orm::{JoinType, QuerySelect};
     let mine = || response::Entity::find().filter(response::Column::PartnerId.eq(partner.id));
@@ -123,15 +124,13 @@ pub async fn for_partner(
         .filter(assignment::Column::CancelledAt.is_null())
         .order_by_desc(assignment::Column::DueAt)
         .order_by_desc(response::Column::Id)
-        .limit(done_limit.map(|n| n + 1))
+        .limit(done.query_limit())
         .all(db)
         .await?;
-    let done_more = done_limit.is_some_and(|n| done_rows.len() as u64 > n);
+    let (done_rows, hidden) = done.cut(done_rows);
+    // `load` orders by due time, earliest first; the page lists the newest first.
     let mut done = load(db, done_rows).await?;
     done.reverse();
-    if let Some(n) = done_limit {
-        done.truncate(usize::try_from(n).unwrap_or(usize::MAX));
-    }
     let other = partner::Entity::find()
         .filter(partner::Column::CoupleId.eq(partner.couple_id))
         .filter(partner::Column::Id.ne(partner.id))
@@ -163,7 +162,7 @@ pub async fn for_partner(
     Ok(PartnerHomework {
         open,
         done,
-        done_more,
+        done_more: hidden > 0,
         shared_with_me,
     })
 }

@@ -17,6 +17,7 @@ use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment
 use kintsugi_core::homework::library::{self, Exercise, LibraryFilter};
 use kintsugi_core::homework::links::{self, SendLink};
 use kintsugi_core::homework::{Recipient, Recurrence, Visibility, checkins, client_sessions};
+use kintsugi_core::short_list::ShortList;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -66,12 +67,12 @@ pub(crate) fn default_assign(now: DateTime<Utc>, tz: TimeZone) -> AssignFormValu
     }
 }
 
-/// Homework, links and charts for the couple page. `kept` is an assign form that was refused,
-/// shown again with its errors.
 /// Past assignments the couple page lists, newest first, before linking to the rest: a year of
 /// weekly check-ins would otherwise put fifty forms on every view of the page.
 const PAST_SHOWN: usize = 10;
 
+/// Homework, links and charts for the couple page. `kept` is an assign form that was refused,
+/// shown again with its errors.
 pub async fn couple_homework(
     state: &AppState,
     signed: &Signed,
@@ -84,13 +85,8 @@ pub async fn couple_homework(
     let details = assignments::for_couple(&state.db, record).await?;
     let exercises = library::list(&state.db, signed.counselor.id, LibraryFilter::default()).await?;
     let (values, errors) = kept.unwrap_or_else(|| (default_assign(now, tz), FieldErrors::new()));
-    let (upcoming, mut past, cancelled) = homework_lists(&details, record, tz, now);
-    let past_hidden = if all_past {
-        0
-    } else {
-        past.len().saturating_sub(PAST_SHOWN)
-    };
-    past.truncate(past.len() - past_hidden);
+    let (upcoming, past, cancelled) = homework_lists(&details, record, tz, now);
+    let (past, past_hidden) = ShortList::new(PAST_SHOWN, all_past).cut(past);
     let mut links = Vec::new();
     for role in PartnerRole::BOTH {
         let p = record.partner(role);

@@ -15,6 +15,7 @@ use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip,
 use crate::views::sessions::SessionRow;
 use crate::views::{Chrome, format_date};
 use kintsugi_core::sessions;
+use kintsugi_core::short_list::ShortList;
 
 /// Query parameters as sent; unknown values fall back to defaults instead of failing.
 #[derive(Debug, Default, Deserialize)]
@@ -109,13 +110,10 @@ pub async fn show(
     let to_review = open_work::to_review_by_couple(&state.db, signed.counselor.id, &ids).await?;
     let tz = signed.counselor.timezone;
     let next_sessions = sessions::store::next_by_couple(&state.db, &ids, now).await?;
-    // One more than is shown, to know whether there are more.
-    let limit = (params.today != "all").then_some(TODAY_SHOWN as u64 + 1);
-    let mut today = sessions::store::today(&state.db, signed.counselor.id, tz, now, limit).await?;
-    let today_more = limit.is_some() && today.len() > TODAY_SHOWN;
-    if today_more {
-        today.truncate(TODAY_SHOWN);
-    }
+    let day = ShortList::from_param(TODAY_SHOWN, &params.today);
+    let today =
+        sessions::store::today(&state.db, signed.counselor.id, tz, now, day.query_limit()).await?;
+    let (today, hidden) = day.cut(today);
     let today_sessions = today
         .iter()
         .map(|d| {
@@ -159,7 +157,7 @@ pub async fn show(
 
         rows,
         today_sessions,
-        today_more,
+        today_more: hidden > 0,
         search: query.search.clone().unwrap_or_default(),
         stage_chips,
         stage_key: query.stage.map(|s| s.key()).unwrap_or(""),

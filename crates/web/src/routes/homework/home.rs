@@ -5,6 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use kintsugi_core::homework::client_sessions;
 use kintsugi_core::homework::responses::{self, Homework};
+use kintsugi_core::short_list::ShortList;
 use serde::Deserialize;
 
 use super::client::{Client, cookie_name};
@@ -31,7 +32,7 @@ fn item(
 }
 
 /// Done homework listed before the page links to the rest.
-const DONE_SHOWN: u64 = 10;
+const DONE_SHOWN: usize = 10;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -49,8 +50,8 @@ pub async fn show(
     let params: HomeParams =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let partner = &session.partner;
-    let limit = (params.done != "all").then_some(DONE_SHOWN);
-    let homework = responses::for_partner(&state.db, partner, limit).await?;
+    let done = ShortList::from_param(DONE_SHOWN, &params.done);
+    let homework = responses::for_partner(&state.db, partner, done).await?;
     let now = state.clock().now();
     let tz = partner.timezone;
     Ok(HomePage {
