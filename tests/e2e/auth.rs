@@ -258,9 +258,15 @@ async fn deactivated_counselors_cannot_sign_in(app: TestApp) {
         .await;
     let b = Browser::new(&app);
     b.sign_in("a@practice.example", PASSWORD).await;
-    kintsugi_core::practice::counselors::set_active(&app.db, app.clock.as_ref(), c.id, false)
-        .await
-        .expect("deactivate");
+    kintsugi_core::practice::counselors::set_active(
+        &app.db,
+        app.clock.as_ref(),
+        &kintsugi_core::audit::Actor::system(),
+        c.id,
+        false,
+    )
+    .await
+    .expect("deactivate");
     // The live session ends at once, and signing in again is refused.
     assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(

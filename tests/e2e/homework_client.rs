@@ -708,6 +708,7 @@ async fn link_secrets_never_reach_the_logs() {
     let c = kintsugi_core::practice::counselors::create(
         &db,
         &clock,
+        &kintsugi_core::audit::Actor::system(),
         kintsugi_core::practice::counselors::NewCounselor {
             name: kintsugi_core::domain::DisplayName::parse("C").expect("name"),
             email: kintsugi_core::domain::EmailAddress::parse("c@practice.example").expect("email"),

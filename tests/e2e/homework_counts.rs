@@ -231,9 +231,17 @@ async fn the_counts_follow_every_change(app: TestApp) {
         (CoupleStatus::Closed, "closing a couple"),
         (CoupleStatus::Active, "reopening a couple"),
     ] {
-        kintsugi_core::couples::store::set_status(&app.db, clock, counselor, a.couple_id, status)
-            .await
-            .expect(after);
+        let actor = kintsugi_core::audit::Actor::counselor(counselor, None);
+        kintsugi_core::couples::store::set_status(
+            &app.db,
+            clock,
+            &actor,
+            counselor,
+            a.couple_id,
+            status,
+        )
+        .await
+        .expect(after);
         check(&app, after).await;
     }
 

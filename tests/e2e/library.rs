@@ -385,6 +385,7 @@ async fn a_stale_edit_gets_a_409_that_explains(app: TestApp) {
     library::update(
         &app.db,
         app.clock.as_ref(),
+        &kintsugi_core::audit::Actor::counselor(c.id, None),
         c.id,
         uuid,
         1,

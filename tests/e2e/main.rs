@@ -6,6 +6,7 @@ mod support;
 
 mod admin;
 mod audit;
+mod audit_atomic;
 mod auth;
 mod backup;
 mod bad_input;

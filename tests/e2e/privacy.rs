@@ -532,9 +532,15 @@ async fn deactivated_counselors_api_token_stops_working(app: TestApp) {
         .expect("id")
         .to_owned();
 
-    kintsugi_core::practice::counselors::set_active(&app.db, app.clock.as_ref(), c.id, false)
-        .await
-        .expect("deactivate");
+    kintsugi_core::practice::counselors::set_active(
+        &app.db,
+        app.clock.as_ref(),
+        &kintsugi_core::audit::Actor::system(),
+        c.id,
+        false,
+    )
+    .await
+    .expect("deactivate");
     for (method, path, body) in api_routes(&id) {
         let r = match (&method, &body) {
             (&Method::GET, _) => api.get(&path).await,
@@ -546,9 +552,15 @@ async fn deactivated_counselors_api_token_stops_working(app: TestApp) {
     }
 
     // Reactivating the account does not bring the old token back.
-    kintsugi_core::practice::counselors::set_active(&app.db, app.clock.as_ref(), c.id, true)
-        .await
-        .expect("reactivate");
+    kintsugi_core::practice::counselors::set_active(
+        &app.db,
+        app.clock.as_ref(),
+        &kintsugi_core::audit::Actor::system(),
+        c.id,
+        true,
+    )
+    .await
+    .expect("reactivate");
     assert_unauthorized(
         api.get("/api/v1/couples").await,
         "reactivated: the old token stays revoked",

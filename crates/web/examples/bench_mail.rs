@@ -63,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let counselor = counselors::create(
         &db,
         &clock,
+        &kintsugi_core::audit::Actor::system(),
         counselors::NewCounselor {
             name: DisplayName::parse("Bench Counselor")?,
             email: EmailAddress::parse("bench@practice.example")?,

@@ -221,6 +221,7 @@ impl TestApp {
         counselors::create(
             &self.db,
             self.clock.as_ref(),
+            &kintsugi_core::audit::Actor::system(),
             counselors::NewCounselor {
                 name: DisplayName::parse(name).expect("name"),
                 email: EmailAddress::parse(email).expect("email"),
@@ -249,6 +250,7 @@ impl TestApp {
         kintsugi_core::access::api_tokens::create(
             &self.db,
             self.clock.as_ref(),
+            &kintsugi_core::audit::Actor::system(),
             counselor_id,
             "test",
         )

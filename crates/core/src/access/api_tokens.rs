@@ -7,20 +7,25 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::secrets;
+use crate::audit::{self, Action, Actor};
 use crate::clock::Clock;
+use crate::db::begin_write;
 use crate::entities::{api_token, counselor};
 use crate::error::CoreError;
 
 /// Tokens start with this, so that secret scanners and people can recognise them.
 pub const PREFIX: &str = "kgi_";
 
+/// A new token for this counselor, audited in the same transaction (never the token itself).
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     name: &str,
 ) -> Result<String, CoreError> {
     let token = format!("{PREFIX}{}", secrets::random_token(32));
+    let tx = begin_write(db).await?;
     api_token::ActiveModel {
         id: Set(Uuid::new_v4()),
         counselor_id: Set(counselor_id),
@@ -30,8 +35,10 @@ pub async fn create(
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(db)
+    .insert(&tx)
     .await?;
+    audit::record(&tx, clock, actor, Action::ApiTokenCreated, None).await?;
+    tx.commit().await?;
     Ok(token)
 }
 

@@ -129,6 +129,28 @@ pub async fn end_all_for(db: &impl ConnectionTrait, counselor_id: Uuid) -> Resul
     Ok(res.rows_affected)
 }
 
+/// "Sign out everywhere": every browser session of the counselor ends, audited in the same
+/// transaction.
+pub async fn sign_out_everywhere(
+    db: &sea_orm::DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &crate::audit::Actor,
+    counselor_id: Uuid,
+) -> Result<u64, CoreError> {
+    let tx = crate::db::begin_write(db).await?;
+    let ended = end_all_for(&tx, counselor_id).await?;
+    crate::audit::record(
+        &tx,
+        clock,
+        actor,
+        crate::audit::Action::SignedOutEverywhere,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
 /// End every session of a counselor but `keep` (the one making a change to how they sign in:
 /// the other browsers must sign in again under the new rule).
 pub async fn end_others_for(

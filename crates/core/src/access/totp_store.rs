@@ -15,10 +15,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::browser_sessions;
 use super::totp::{
     self, RECOVERY_CODES, TotpRequirement, TotpSecret, Unreadable, needs_sealing,
     new_recovery_code, normalise_recovery_code, open_secret, recovery_fingerprint, seal_secret,
 };
+use crate::audit::{self, Action, Actor};
 use crate::clock::Clock;
 use crate::crypto::{self, Field};
 use crate::db::begin_write;
@@ -157,11 +159,16 @@ pub async fn begin_enrolment(
 
 /// Switch two-factor sign-in on with the pending secret, if `code` is right for it now.
 /// Returns the new recovery codes, in clear this once; only their hashes are kept.
+/// Confirm the pending secret with a code: two-factor sign-in goes on, the counselor's other
+/// browser sessions (signed in with the password alone) end, and the event is audited, all in
+/// one transaction.
 pub async fn confirm_enrolment(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     code: &str,
+    keep_session: &str,
 ) -> Result<Vec<String>, CoreError> {
     let now = clock.now();
     let tx = begin_write(db).await?;
@@ -229,6 +236,8 @@ pub async fn confirm_enrolment(
     row.enabled_at = Set(Some(now));
     row.update(&tx).await?;
     let codes = replace_recovery_codes(&tx, clock, counselor_id).await?;
+    browser_sessions::end_others_for(&tx, counselor_id, keep_session).await?;
+    audit::record(&tx, clock, actor, Action::TotpEnabled, None).await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -270,6 +279,7 @@ async fn replace_recovery_codes(
 pub async fn regenerate_recovery_codes(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
 ) -> Result<Vec<String>, CoreError> {
     let tx = begin_write(db).await?;
@@ -281,6 +291,7 @@ pub async fn regenerate_recovery_codes(
         return Err(CoreError::Conflict("Two-factor sign-in is off.".into()));
     }
     let codes = replace_recovery_codes(&tx, clock, counselor_id).await?;
+    audit::record(&tx, clock, actor, Action::RecoveryCodesRenewed, None).await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -418,10 +429,14 @@ async fn record_step(
 
 /// Turn two-factor sign-in off: the secret, the pending one and every recovery code go.
 /// (The caller has checked the password and a code.)
+/// Turn two-factor sign-in off. Like a password change, whoever else is signed in (perhaps
+/// with a lost phone's codes) is signed out, in the same transaction as the audit event.
 pub async fn disable(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
+    keep_session: &str,
 ) -> Result<(), CoreError> {
     let tx = begin_write(db).await?;
     counselor::Entity::update_many()
@@ -440,6 +455,8 @@ pub async fn disable(
         .filter(totp_recovery_code::Column::CounselorId.eq(counselor_id))
         .exec(&tx)
         .await?;
+    browser_sessions::end_others_for(&tx, counselor_id, keep_session).await?;
+    audit::record(&tx, clock, actor, Action::TotpDisabled, None).await?;
     tx.commit().await?;
     Ok(())
 }

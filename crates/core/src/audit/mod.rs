@@ -103,6 +103,7 @@ pub enum Action {
     LinkSent,
     LinkRevoked,
     ExerciseCreated,
+    ExerciseChanged,
     AssignmentsViewed,
     SessionScheduled,
     SessionRescheduled,
@@ -161,6 +162,7 @@ impl Action {
             Action::LinkSent => "link_sent",
             Action::LinkRevoked => "link_revoked",
             Action::ExerciseCreated => "exercise_created",
+            Action::ExerciseChanged => "exercise_changed",
             Action::AssignmentsViewed => "assignments_viewed",
             Action::SessionScheduled => "session_scheduled",
             Action::SessionRescheduled => "session_rescheduled",
@@ -212,6 +214,12 @@ impl Record {
     pub fn counselor(id: Uuid) -> Self {
         Self {
             kind: "counselor",
+            id,
+        }
+    }
+    pub fn exercise(id: Uuid) -> Self {
+        Self {
+            kind: "exercise",
             id,
         }
     }

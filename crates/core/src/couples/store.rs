@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CoupleStatus, NewCouple, NewPartner, PartnerRole};
-use crate::audit::Actor;
+use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
 use crate::db::begin_write;
 use crate::entities::{couple, partner, stage_event, stage_progress};
@@ -132,6 +132,14 @@ pub async fn create(
         };
         crate::stages::store::open_agreement_changed(&tx, clock, actor, &before, true).await?;
     }
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::CoupleCreated,
+        Some(Record::couple(id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(CoupleRecord {
         couple,
@@ -170,9 +178,11 @@ pub async fn get(
     })
 }
 
-/// Replace the editable fields of a couple and both partners. `expected_version` is the
-/// version the editor started from: if someone saved in between, the save is refused with
-/// `Conflict` instead of overwriting their change.
+/// Replace the editable fields of a couple and both partners, and change its status when
+/// `status` says so: one transaction and one audit event, so a refused or failed part leaves
+/// nothing half-changed. `expected_version` is the version the editor started from: if someone
+/// saved in between, the save is refused with `Conflict` instead of overwriting their change.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &DatabaseConnection,
     clock: &dyn Clock,
@@ -181,6 +191,7 @@ pub async fn update(
     couple_id: Uuid,
     expected_version: i32,
     changed: NewCouple,
+    status: Option<CoupleStatus>,
 ) -> Result<CoupleRecord, CoreError> {
     let now = clock.now();
     let tx = begin_write(db).await?;
@@ -200,12 +211,16 @@ pub async fn update(
         )
         .await?;
     }
+    let status_changes = status.is_some_and(|s| s != current.couple.status);
     let mut couple: couple::ActiveModel = current.couple.into();
     couple.label_normalized = Set(changed.label.as_str().to_lowercase());
     couple.label = Set(changed.label.into_inner());
     couple.open_agreement = Set(changed.open_agreement);
     couple.intake_date = Set(changed.intake_date);
     couple.disclosure_date = Set(changed.disclosure_date);
+    if let Some(status) = status {
+        couple.status = Set(status);
+    }
     couple.version = Set(expected_version + 1);
     couple.updated_at = Set(now);
     couple.update(&tx).await?;
@@ -220,6 +235,17 @@ pub async fn update(
         p.updated_at = Set(now);
         p.update(&tx).await?;
     }
+    if status_changes {
+        crate::homework::open_work::sync_couples(&tx, &[couple_id]).await?;
+    }
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::CoupleUpdated,
+        Some(Record::couple(couple_id)),
+    )
+    .await?;
     let record = get(&tx, counselor_id, couple_id).await?;
     tx.commit().await?;
     Ok(record)
@@ -230,6 +256,7 @@ pub async fn update(
 pub async fn set_status(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     couple_id: Uuid,
     status: CoupleStatus,
@@ -250,6 +277,14 @@ pub async fn set_status(
         return Err(CoreError::NotFound);
     }
     crate::homework::open_work::sync_couples(&tx, &[couple_id]).await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::CoupleUpdated,
+        Some(Record::couple(couple_id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

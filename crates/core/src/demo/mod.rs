@@ -164,6 +164,7 @@ pub async fn load(db: &DatabaseConnection, clock: &dyn Clock) -> Result<DemoSumm
         let counselor = counselors::create(
             db,
             clock,
+            &Actor::system(),
             counselors::NewCounselor {
                 name: DisplayName::parse(name).map_err(|e| CoreError::Internal(e.0))?,
                 email: EmailAddress::parse(email).map_err(|e| CoreError::Internal(e.0))?,
@@ -323,7 +324,15 @@ async fn load_couple(
         .write()
         .await?;
     } else {
-        couples::store::set_status(db, clock, counselor_id, record.couple.id, demo.status).await?;
+        couples::store::set_status(
+            db,
+            clock,
+            &actor,
+            counselor_id,
+            record.couple.id,
+            demo.status,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::Recipient;
 use super::builtins::builtins;
 use super::prompts::Prompt;
+use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
 use crate::db::begin_write;
 use crate::domain::BoundedText;
@@ -300,9 +301,11 @@ impl NewExercise {
     }
 }
 
+/// A counselor's own exercise, audited in the same transaction.
 pub async fn create(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     new: NewExercise,
     copied_from: Option<Uuid>,
@@ -328,6 +331,14 @@ pub async fn create(
     .insert(&tx)
     .await?;
     insert_prompts(&tx, id, &new.prompts).await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::ExerciseCreated,
+        Some(Record::exercise(id)),
+    )
+    .await?;
     let created = get(&tx, counselor_id, id).await?;
     tx.commit().await?;
     Ok(created)
@@ -337,6 +348,7 @@ pub async fn create(
 pub async fn copy(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     from: Uuid,
 ) -> Result<Exercise, CoreError> {
@@ -351,7 +363,7 @@ pub async fn copy(
         instructions: source.model.instructions.clone(),
         prompts: source.prompts.clone(),
     };
-    create(db, clock, counselor_id, new, Some(from)).await
+    create(db, clock, actor, counselor_id, new, Some(from)).await
 }
 
 /// Change one of the counselor's own exercises (never a built-in). A stale `expected_version`
@@ -359,6 +371,7 @@ pub async fn copy(
 pub async fn update(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     counselor_id: Uuid,
     id: Uuid,
     expected_version: i32,
@@ -389,6 +402,14 @@ pub async fn update(
         .exec(&tx)
         .await?;
     insert_prompts(&tx, id, &changed.prompts).await?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::ExerciseChanged,
+        Some(Record::exercise(id)),
+    )
+    .await?;
     let updated = get(&tx, counselor_id, id).await?;
     tx.commit().await?;
     Ok(updated)

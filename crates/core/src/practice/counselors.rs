@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::{Role, passwords, settings};
 use crate::access::{api_tokens, browser_sessions};
+use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
+use crate::db::begin_write;
 use crate::domain::{DisplayName, EmailAddress, Password, TimeZone};
 use crate::entities::counselor;
 use crate::error::{CoreError, is_unique_violation};
@@ -25,20 +27,24 @@ pub struct NewCounselor {
     pub timezone: TimeZone,
 }
 
+/// A new counselor account, audited in the same transaction.
 pub async fn create(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     new: NewCounselor,
 ) -> Result<Counselor, CoreError> {
     let practice = settings::ensure(db, clock).await?;
     let now = clock.now();
+    // Hashing takes tens of milliseconds: before the transaction, not while holding it.
+    let password_hash = passwords::hash(&new.password)?;
     let model = counselor::ActiveModel {
         id: Set(Uuid::new_v4()),
         practice_id: Set(practice.id),
         name: Set(new.name.into_inner()),
         email_normalized: Set(new.email.normalized()),
         email: Set(new.email),
-        password_hash: Set(passwords::hash(&new.password)?),
+        password_hash: Set(password_hash),
         role: Set(new.role),
         timezone: Set(new.timezone),
         totp_secret: Set(None),
@@ -46,13 +52,24 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    model.insert(db).await.map_err(|e| {
+    let tx = begin_write(db).await?;
+    let created = model.insert(&tx).await.map_err(|e| {
         if is_unique_violation(&e) {
             CoreError::invalid("email", "is already used by another counselor")
         } else {
-            e.into()
+            CoreError::from(e)
         }
-    })
+    })?;
+    audit::record(
+        &tx,
+        clock,
+        actor,
+        Action::CounselorCreated,
+        Some(Record::counselor(created.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 pub async fn find_by_email(
@@ -120,36 +137,53 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Counselor>, CoreError
 }
 
 /// Deactivate or reactivate. Deactivation ends every browser session and revokes every API
-/// token of that counselor at once.
+/// token of that counselor at once: one transaction with its audit event, so an account is
+/// never left half-deactivated.
 pub async fn set_active(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     id: Uuid,
     active: bool,
 ) -> Result<Counselor, CoreError> {
-    let found = get(db, id).await?;
+    let tx = begin_write(db).await?;
+    let found = get(&tx, id).await?;
     let mut model: counselor::ActiveModel = found.into();
     model.active = Set(active);
     model.updated_at = Set(clock.now());
-    let updated = model.update(db).await?;
+    let updated = model.update(&tx).await?;
     if !active {
-        browser_sessions::end_all_for(db, id).await?;
-        api_tokens::revoke_all_for(db, clock, id).await?;
+        browser_sessions::end_all_for(&tx, id).await?;
+        api_tokens::revoke_all_for(&tx, clock, id).await?;
     }
+    let action = if active {
+        Action::CounselorReactivated
+    } else {
+        Action::CounselorDeactivated
+    };
+    audit::record(&tx, clock, actor, action, Some(Record::counselor(id))).await?;
+    tx.commit().await?;
     Ok(updated)
 }
 
+/// A new password; every browser session of the counselor ends with it, in the same
+/// transaction as the audit event.
 pub async fn set_password(
     db: &DatabaseConnection,
     clock: &dyn Clock,
+    actor: &Actor,
     id: Uuid,
     password: &Password,
 ) -> Result<(), CoreError> {
-    let found = get(db, id).await?;
+    let password_hash = passwords::hash(password)?;
+    let tx = begin_write(db).await?;
+    let found = get(&tx, id).await?;
     let mut model: counselor::ActiveModel = found.into();
-    model.password_hash = Set(passwords::hash(password)?);
+    model.password_hash = Set(password_hash);
     model.updated_at = Set(clock.now());
-    model.update(db).await?;
-    browser_sessions::end_all_for(db, id).await?;
+    model.update(&tx).await?;
+    browser_sessions::end_all_for(&tx, id).await?;
+    audit::record(&tx, clock, actor, Action::PasswordChanged, None).await?;
+    tx.commit().await?;
     Ok(())
 }

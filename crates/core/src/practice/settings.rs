@@ -206,9 +206,11 @@ impl PracticeInput {
     }
 }
 
-/// Save the practice settings.
+/// Save the practice settings, audited in the same transaction.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
+    clock: &dyn Clock,
+    actor: &crate::audit::Actor,
     practice: practice::Model,
     s: PracticeSettings,
 ) -> Result<practice::Model, CoreError> {
@@ -225,7 +227,18 @@ pub async fn update(
     if let Some(required) = s.totp_required {
         active.totp_required = Set(required.key().to_owned());
     }
-    Ok(active.update(db).await?)
+    let tx = crate::db::begin_write(db).await?;
+    let saved = active.update(&tx).await?;
+    crate::audit::record(
+        &tx,
+        clock,
+        actor,
+        crate::audit::Action::PracticeSettingsChanged,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use kintsugi_core::SystemClock;
 use kintsugi_core::access::api_tokens;
+use kintsugi_core::audit::Actor;
 use kintsugi_core::domain::{DisplayName, EmailAddress, Password, TimeZone};
 use kintsugi_core::practice::{Role, counselors};
 
@@ -62,6 +63,7 @@ pub async fn create_counselor(config: Config, args: CreateCounselorArgs) -> anyh
     let created = counselors::create(
         &db,
         &SystemClock,
+        &Actor::system(),
         counselors::NewCounselor {
             name,
             email,
@@ -103,7 +105,14 @@ pub async fn api_token(config: Config, args: ApiTokenArgs) -> anyhow::Result<()>
         .await?
         .filter(|c| c.active)
         .ok_or_else(|| anyhow::anyhow!("no active counselor has the email {}", args.email))?;
-    let token = api_tokens::create(&db, &SystemClock, counselor.id, &args.name).await?;
+    let token = api_tokens::create(
+        &db,
+        &SystemClock,
+        &Actor::system(),
+        counselor.id,
+        &args.name,
+    )
+    .await?;
     println!("{token}");
     db.close().await?;
     Ok(())

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::Actor;
 use kintsugi_core::domain::{DisplayName, EmailAddress, Password, TimeZone};
 use kintsugi_core::practice::{Role, counselors};
 use kintsugi_core::{CoreError, FieldErrors};
@@ -98,7 +98,8 @@ pub async fn create_counselor(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let created = match counselors::create(&state.db, state.clock(), new).await {
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    let created = match counselors::create(&state.db, state.clock(), &actor, new).await {
         Ok(c) => c,
         Err(CoreError::Invalid(errors)) => {
             let page = page(&state, &signed, form, errors, None).await?;
@@ -106,15 +107,6 @@ pub async fn create_counselor(
         }
         Err(e) => return Err(e.into()),
     };
-    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CounselorCreated,
-        Some(Record::counselor(created.id)),
-    )
-    .await?;
     let notice = format!(
         "{} can now sign in with the password you chose.",
         created.name
@@ -160,21 +152,8 @@ pub async fn set_active(
             ));
         }
     };
-    counselors::set_active(&state.db, state.clock(), id, active).await?;
-    let action = if active {
-        Action::CounselorReactivated
-    } else {
-        Action::CounselorDeactivated
-    };
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        action,
-        Some(Record::counselor(id)),
-    )
-    .await?;
+    counselors::set_active(&state.db, state.clock(), &actor, id, active).await?;
     Ok(Redirect::to("/admin/counselors").into_response())
 }
 
@@ -237,15 +216,8 @@ pub async fn save_practice(
         Err(e) => return Err(e.into()),
     };
     let current = settings::ensure(&state.db, state.clock()).await?;
-    settings::update(&state.db, current, parsed).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    settings::update(&state.db, state.clock(), &actor, current, parsed).await?;
     state.session_limits.forget();
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        Action::PracticeSettingsChanged,
-        None,
-    )
-    .await?;
     Ok(Redirect::to("/admin/practice?done=saved").into_response())
 }

@@ -3,7 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::store::{self, CoupleRecord};
 use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
 use kintsugi_core::stages::Stage;
@@ -140,14 +140,6 @@ pub async fn create(
     };
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     let record = store::create(&state.db, state.clock(), &actor, signed.counselor.id, new).await?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleCreated,
-        Some(Record::couple(record.couple.id)),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/couples/{}", record.couple.id)).into_response())
 }
 
@@ -386,6 +378,7 @@ pub async fn update(
         id,
         version,
         new,
+        None,
     )
     .await
     {
@@ -398,14 +391,6 @@ pub async fn update(
         }
         Err(e) => return Err(e.into()),
     }
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleUpdated,
-        Some(Record::couple(id)),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/couples/{id}")).into_response())
 }
 
@@ -425,14 +410,14 @@ pub async fn set_status(
     store::get(&state.db, signed.counselor.id, id).await?;
     let status = CoupleStatus::from_key(&form.status)
         .ok_or_else(|| AppError::BadRequest("Choose active, paused or closed.".into()))?;
-    store::set_status(&state.db, state.clock(), signed.counselor.id, id, status).await?;
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    audit::record(
+    store::set_status(
         &state.db,
         state.clock(),
         &actor,
-        Action::CoupleUpdated,
-        Some(Record::couple(id)),
+        signed.counselor.id,
+        id,
+        status,
     )
     .await?;
     Ok(Redirect::to(&format!("/couples/{id}")).into_response())

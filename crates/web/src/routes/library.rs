@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::Actor;
 use kintsugi_core::homework::Recipient;
 use kintsugi_core::homework::library::{self, Exercise, LibraryFilter, NewExercise};
 use kintsugi_core::homework::prompts::{Prompt, PromptKind};
@@ -385,26 +385,6 @@ fn refused(page: ExerciseFormPage, status: StatusCode) -> Response {
     (status, page).into_response()
 }
 
-async fn record_created(
-    state: &AppState,
-    signed: &Signed,
-    ip: ClientIp,
-    id: Uuid,
-) -> Result<(), AppError> {
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        Action::ExerciseCreated,
-        Some(Record {
-            kind: "exercise",
-            id,
-        }),
-    )
-    .await?;
-    Ok(())
-}
-
 pub async fn create(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -420,18 +400,26 @@ pub async fn create(
             ));
         }
     };
-    let created =
-        match library::create(&state.db, state.clock(), signed.counselor.id, new, None).await {
-            Ok(created) => created,
-            Err(CoreError::Invalid(errors)) => {
-                return Ok(refused(
-                    form_page(&signed, &FormMode::New, values, errors, None, None),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-    record_created(&state, &signed, ip, created.model.id).await?;
+    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
+    let created = match library::create(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        new,
+        None,
+    )
+    .await
+    {
+        Ok(created) => created,
+        Err(CoreError::Invalid(errors)) => {
+            return Ok(refused(
+                form_page(&signed, &FormMode::New, values, errors, None, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Redirect::to(&format!("/library/{}?done=created", created.model.id)).into_response())
 }
 
@@ -446,11 +434,11 @@ pub async fn copy(
     let copied = library::copy(
         &state.db,
         state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
         signed.counselor.id,
         source.model.id,
     )
     .await?;
-    record_created(&state, &signed, ip, copied.model.id).await?;
     Ok(Redirect::to(&format!("/library/{}/edit?done=copied", copied.model.id)).into_response())
 }
 
@@ -473,6 +461,7 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
+    ip: ClientIp,
     Path(exercise_id): Path<String>,
     SignedForm { signed, form }: SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -500,6 +489,7 @@ pub async fn update(
     match library::update(
         &state.db,
         state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
         signed.counselor.id,
         id,
         version,

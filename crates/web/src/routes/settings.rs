@@ -71,17 +71,9 @@ pub async fn create_api_token(
     let token = api_tokens::create(
         &state.db,
         state.clock(),
+        &Actor::counselor(signed.counselor.id, ip.to_audit()),
         signed.counselor.id,
         "settings page",
-    )
-    .await?;
-    let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::ApiTokenCreated,
-        None,
     )
     .await?;
     Ok(page(&signed, Some(token)))
@@ -132,15 +124,8 @@ pub async fn change_password(
     }
     match new {
         Some(new) if errors.is_empty() => {
-            counselors::set_password(&state.db, state.clock(), signed.counselor.id, &new).await?;
-            audit::record(
-                &state.db,
-                state.clock(),
-                &actor,
-                Action::PasswordChanged,
-                None,
-            )
-            .await?;
+            counselors::set_password(&state.db, state.clock(), &actor, signed.counselor.id, &new)
+                .await?;
             Ok(to_sign_in(&state))
         }
         _ => {
@@ -166,13 +151,11 @@ pub async fn sign_out_everywhere(
     ip: ClientIp,
     SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    browser_sessions::end_all_for(&state.db, signed.counselor.id).await?;
-    audit::record(
+    browser_sessions::sign_out_everywhere(
         &state.db,
         state.clock(),
         &Actor::counselor(signed.counselor.id, ip.to_audit()),
-        Action::SignedOutEverywhere,
-        None,
+        signed.counselor.id,
     )
     .await?;
     Ok(to_sign_in(&state))
@@ -284,19 +267,18 @@ pub async fn totp_confirm(
         .throttle
         .attempt_code(signed.counselor.id, ip.0)
         .map_err(throttled)?;
+    // Browsers signed in with the password alone sign in again, now with a code.
     let result = totp_store::confirm_enrolment(
         &state.db,
         state.clock(),
+        &actor,
         signed.counselor.id,
         &form.code.chars().take(40).collect::<String>(),
+        &signed.session_id,
     )
     .await;
     match result {
         Ok(codes) => {
-            // Browsers signed in with the password alone sign in again, now with a code.
-            browser_sessions::end_others_for(&state.db, signed.counselor.id, &signed.session_id)
-                .await?;
-            audit::record(&state.db, state.clock(), &actor, Action::TotpEnabled, None).await?;
             // Read again: the counselor now has a secret, so the page shows it as on.
             let mut now_on = signed.clone();
             now_on.counselor = counselors::get(&state.db, signed.counselor.id).await?;
@@ -367,11 +349,14 @@ pub async fn totp_disable(
         page.errors = Errors(errors);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    totp_store::disable(&state.db, state.clock(), signed.counselor.id).await?;
-    // Like a password change: whoever else is signed in (perhaps with the lost phone's codes)
-    // is signed out.
-    browser_sessions::end_others_for(&state.db, signed.counselor.id, &signed.session_id).await?;
-    audit::record(&state.db, state.clock(), &actor, Action::TotpDisabled, None).await?;
+    totp_store::disable(
+        &state.db,
+        state.clock(),
+        &actor,
+        signed.counselor.id,
+        &signed.session_id,
+    )
+    .await?;
     Ok(Redirect::to(&format!("{}?done=off", totp::ENROL_PATH)).into_response())
 }
 
@@ -405,15 +390,11 @@ pub async fn totp_recovery_codes(
         page.errors = Errors(errors);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let codes =
-        totp_store::regenerate_recovery_codes(&state.db, state.clock(), signed.counselor.id)
-            .await?;
-    audit::record(
+    let codes = totp_store::regenerate_recovery_codes(
         &state.db,
         state.clock(),
         &actor,
-        Action::RecoveryCodesRenewed,
-        None,
+        signed.counselor.id,
     )
     .await?;
     let mut page = totp_view(&state, &signed).await?;

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
 use kintsugi_core::couples::store::{self, CoupleRecord};
 use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
@@ -395,15 +395,6 @@ pub async fn create(
     let record = store::create(&state.db, state.clock(), &actor, counselor.id, new)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleCreated,
-        Some(Record::couple(record.couple.id)),
-    )
-    .await
-    .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, Json(couple_json(&record))))
 }
 
@@ -575,7 +566,7 @@ pub async fn update(
     })?;
     let expected = patch.version.unwrap_or(c.version);
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    store::update(
+    let record = store::update(
         &state.db,
         state.clock(),
         &actor,
@@ -583,22 +574,9 @@ pub async fn update(
         id,
         expected,
         new,
+        status,
     )
     .await
     .map_err(AppError::from)?;
-    if let Some(status) = status.filter(|s| *s != c.status) {
-        store::set_status(&state.db, state.clock(), counselor.id, id, status)
-            .await
-            .map_err(AppError::from)?;
-    }
-    audit::record(
-        &state.db,
-        state.clock(),
-        &actor,
-        Action::CoupleUpdated,
-        Some(Record::couple(id)),
-    )
-    .await
-    .map_err(AppError::from)?;
-    Ok(Json(load(&state, counselor.id, id).await?))
+    Ok(Json(couple_json(&record)))
 }

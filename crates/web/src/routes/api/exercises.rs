@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kintsugi_core::audit::{self, Action, Actor, Record};
+use kintsugi_core::audit::Actor;
 use kintsugi_core::domain::BoundedText;
 use kintsugi_core::homework::Recipient;
 use kintsugi_core::homework::library::{self, Exercise, LibraryFilter, NewExercise};
@@ -406,20 +406,9 @@ pub async fn create(
     ApiJson(body): ApiJson<NewExerciseBody>,
 ) -> Result<(StatusCode, Json<ExerciseJson>), ApiError> {
     let new = new_exercise(body)?;
-    let created = library::create(&state.db, state.clock(), counselor.id, new, None)
+    let actor = Actor::counselor(counselor.id, ip.to_audit());
+    let created = library::create(&state.db, state.clock(), &actor, counselor.id, new, None)
         .await
         .map_err(AppError::from)?;
-    audit::record(
-        &state.db,
-        state.clock(),
-        &Actor::counselor(counselor.id, ip.to_audit()),
-        Action::ExerciseCreated,
-        Some(Record {
-            kind: "exercise",
-            id: created.model.id,
-        }),
-    )
-    .await
-    .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, Json(exercise_json(&created))))
 }
