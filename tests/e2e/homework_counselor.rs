@@ -459,7 +459,7 @@ async fn statuses_due_date_changes_and_cancelling(app: TestApp) {
         r.text()
             .await
             .expect("html")
-            .contains("This assignment is cancelled")
+            .contains("This assignment was cancelled, so its due time can no longer change")
     );
     // Cancelling twice is harmless.
     let r =

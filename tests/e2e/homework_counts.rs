@@ -14,6 +14,7 @@ use kintsugi_core::demo::scale::{self, CaseloadSpec};
 use kintsugi_core::entities::{assignment, counseling_session, couple, open_homework, response};
 use kintsugi_core::homework::ResponseStatus;
 use kintsugi_core::homework::assignments::{self, is_overdue};
+use kintsugi_core::homework::input::DueAt;
 use kintsugi_core::homework::open_work::{self, HomeworkCounts};
 use kintsugi_core::practice::Role;
 use kintsugi_migrations::{Migrator, MigratorTrait};
@@ -209,12 +210,14 @@ async fn the_counts_follow_every_change(app: TestApp) {
     let before = open_work::caseload_counts(&app.db, counselor, Utc::now())
         .await
         .expect("counts");
+    // Due three days ago: as if moved then, when that was still ahead.
     let past = Utc::now() - Duration::days(3);
+    let past = DueAt::parse(past, past - Duration::hours(1)).expect("ahead of then");
     assignments::change_due(&app.db, clock, &actor, counselor, a.id, past)
         .await
         .expect("move back");
     check(&app, "a due time moved into the past").await;
-    let future = Utc::now() + Duration::days(3);
+    let future = DueAt::parse(Utc::now() + Duration::days(3), Utc::now()).expect("ahead");
     assignments::change_due(&app.db, clock, &actor, counselor, a.id, future)
         .await
         .expect("move ahead");

@@ -656,7 +656,8 @@ async fn moving_cancelling_and_submitting_update_pending_reminders(app: TestApp)
         &actor,
         c.counselor,
         a,
-        at("2027-02-07T18:00:00Z"),
+        kintsugi_core::homework::input::DueAt::parse(at("2027-02-07T18:00:00Z"), clock.now())
+            .expect("ahead"),
     )
     .await
     .expect("change due");

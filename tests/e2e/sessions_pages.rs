@@ -631,7 +631,7 @@ async fn pdf_downloads_from_the_pages(app: TestApp) {
         r.text()
             .await
             .expect("body")
-            .contains("ends before it starts")
+            .contains("end date is before the start")
     );
     let r = s.b.get(&format!("{report}?from=yesterday")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -22,6 +22,7 @@ db_tests!(
     the_page_explains_refusals_and_keeps_the_reason,
     the_tracker_shows_what_the_database_holds,
     another_counselor_gets_404_on_every_stage_route,
+    page_and_api_share_the_stage_and_report_rules,
     the_dashboard_filters_and_counts_by_stage,
 );
 
@@ -265,9 +266,14 @@ async fn unknown_keys_and_bad_bodies_answer_422(app: TestApp) {
         ["session_id"],
         "a session of another couple, or none"
     );
+    // A stage key in the address that names no stage: not found, here as on the pages.
     let r = complete(&api, &id, "stage_seven").await;
-    assert_eq!(r.status(), 422);
-    assert_eq!(problem_fields(&problem(r).await), ["stage"]);
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/problem+json",
+        "still problem details"
+    );
     let r = api
         .post_json(
             &format!("/api/v1/couples/{id}/stages/before_the_affair/override"),
@@ -726,4 +732,89 @@ async fn the_dashboard_filters_and_counts_by_stage(app: TestApp) {
     assert_eq!(list["items"][0]["current_stage"], "validation");
     let r = api.get("/api/v1/couples?stage=eighth").await;
     assert_eq!(problem_fields(&problem(r).await), ["stage"]);
+}
+
+/// One rule behind both faces: an unknown stage is 404, a rating equal to the current one is
+/// not recorded again, and the report period refuses an end before intake.
+async fn page_and_api_share_the_stage_and_report_rules(app: TestApp) {
+    let c = app
+        .counselor(
+            "Counselor",
+            "both@practice.example",
+            kintsugi_core::practice::Role::Counselor,
+        )
+        .await;
+    let api = app.api(&app.api_token(c.id).await);
+    let b = Browser::new(&app);
+    b.sign_in("both@practice.example", crate::support::PASSWORD)
+        .await;
+    let id = new_couple(&api, couple_json("Alex & Sam")).await;
+    let page = format!("/couples/{id}");
+    for action in ["complete", "override", "reopen"] {
+        let r = api
+            .post_json(
+                &format!("/api/v1/couples/{id}/stages/stage_seven/{action}"),
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(r.status(), 404, "API {action}");
+        let r = b
+            .submit(
+                &page,
+                &format!("/couples/{id}/stages/stage_seven/{action}"),
+                &[("reason", "x".into())],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "page {action}");
+    }
+
+    let rated = || async {
+        marker_rating::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count")
+    };
+    let body = json!([{"marker": "full_acknowledgement", "rating": "emerging"}]);
+    let markers = format!("/api/v1/couples/{id}/markers");
+    assert_eq!(api.post_json(&markers, &body).await.status(), 200);
+    assert_eq!(rated().await, 1);
+    assert_eq!(api.post_json(&markers, &body).await.status(), 200);
+    assert_eq!(rated().await, 1, "the API records the same rating once");
+    let fields = [
+        ("stage", "admission".to_owned()),
+        ("marker.full_acknowledgement", "emerging".to_owned()),
+        ("marker.wrong_without_excuse", "not_yet".to_owned()),
+    ];
+    let r = b
+        .submit(&page, &format!("/couples/{id}/markers"), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .contains("unchanged")
+    );
+    assert_eq!(rated().await, 1, "nor does the page");
+
+    // The couple's intake is 2026-03-02: a report ending before it is refused in both faces.
+    let r = api
+        .get(&format!("/api/v1/couples/{id}/report.pdf?to=2026-02-01"))
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(problem_fields(&problem(r).await), ["to"]);
+    let (status, html) = b
+        .get_html(&format!("/couples/{id}/report.pdf?to=2026-02-01"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("The report&#39;s end date is before the couple&#39;s intake on 2026-03-02"),
+        "{html}"
+    );
+    let r = api
+        .get(&format!(
+            "/api/v1/couples/{id}/report.pdf?from=2026-03-02&to=2026-03-09"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::input::DueAt;
 use super::library::{self, Exercise};
 use super::{Recurrence, ResponseStatus, Visibility};
 use crate::audit::{self, Action, Actor, Record};
@@ -20,6 +21,7 @@ use crate::db::begin_write;
 use crate::domain::{BoundedText, TimeZone};
 use crate::entities::{assignment, response};
 use crate::error::CoreError;
+use sea_orm::sea_query::Expr;
 
 /// Most occurrences one recurring assignment may create.
 pub const MAX_OCCURRENCES: usize = 120;
@@ -278,21 +280,30 @@ pub async fn get(
         .ok_or(CoreError::NotFound)
 }
 
-/// Move an assignment's due time.
+const CANCELLED_CANNOT_MOVE: &str = "This assignment was cancelled, so its due time can no longer change. Assign the exercise again instead.";
+
+/// Move an assignment's due time. A cancelled assignment cannot move: the rule is part of the
+/// conditional UPDATE, so a cancel racing a move cannot slip past it.
 pub async fn change_due(
     db: &DatabaseConnection,
     clock: &dyn Clock,
     actor: &Actor,
     counselor_id: Uuid,
     assignment_id: Uuid,
-    due: DateTime<Utc>,
+    due: DueAt,
 ) -> Result<(), CoreError> {
     let detail = get(db, counselor_id, assignment_id).await?;
     let tx = begin_write(db).await?;
-    let mut m = detail.assignment.clone().into_active_model();
-    m.due_at = Set(due);
-    m.updated_at = Set(clock.now());
-    m.update(&tx).await?;
+    let moved = assignment::Entity::update_many()
+        .col_expr(assignment::Column::DueAt, Expr::value(due.instant()))
+        .col_expr(assignment::Column::UpdatedAt, Expr::value(clock.now()))
+        .filter(assignment::Column::Id.eq(assignment_id))
+        .filter(assignment::Column::CancelledAt.is_null())
+        .exec(&tx)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(CoreError::Conflict(CANCELLED_CANNOT_MOVE.into()));
+    }
     crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
         .await?;
     super::open_work::sync_couples(&tx, &[detail.assignment.couple_id]).await?;
@@ -317,14 +328,21 @@ pub async fn cancel(
     assignment_id: Uuid,
 ) -> Result<(), CoreError> {
     let detail = get(db, counselor_id, assignment_id).await?;
-    if detail.assignment.cancelled_at.is_some() {
+    let tx = begin_write(db).await?;
+    // Conditional, so two cancels at once record one cancellation.
+    let cancelled = assignment::Entity::update_many()
+        .col_expr(
+            assignment::Column::CancelledAt,
+            Expr::value(Some(clock.now())),
+        )
+        .col_expr(assignment::Column::UpdatedAt, Expr::value(clock.now()))
+        .filter(assignment::Column::Id.eq(assignment_id))
+        .filter(assignment::Column::CancelledAt.is_null())
+        .exec(&tx)
+        .await?;
+    if cancelled.rows_affected == 0 {
         return Ok(());
     }
-    let tx = begin_write(db).await?;
-    let mut m = detail.assignment.clone().into_active_model();
-    m.cancelled_at = Set(Some(clock.now()));
-    m.updated_at = Set(clock.now());
-    m.update(&tx).await?;
     crate::reminders::homework_reminders::sync_assignments(&tx, clock.now(), &[assignment_id])
         .await?;
     super::open_work::sync_couples(&tx, &[detail.assignment.couple_id]).await?;

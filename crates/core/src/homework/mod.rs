@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod builtins;
 pub mod checkins;
 pub mod client_sessions;
+pub mod input;
 pub mod library;
 pub mod links;
 pub mod open_work;

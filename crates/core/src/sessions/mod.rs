@@ -6,11 +6,13 @@
 //! - [`store`]: schedule, reschedule, cancel, attendance, and the lists pages show.
 //! - [`notes`]: note formats, sections and the content hash (pure).
 //! - [`note_store`]: drafts, signing and addenda.
+//! - [`report_period`]: the period a progress report covers (pages and API alike).
 
 pub mod input;
 pub mod note_store;
 pub mod notes;
 pub mod report_data;
+pub mod report_period;
 pub mod store;
 
 use chrono::{DateTime, Duration, Utc};

@@ -88,6 +88,12 @@ impl Stage {
         Stage::ALL.into_iter().find(|s| s.key() == key)
     }
 
+    /// A stage named in an address (`/couples/{id}/stages/{stage}/...`), pages and API alike:
+    /// an address naming no stage names nothing there, so it is not found.
+    pub fn from_path(key: &str) -> Result<Stage, crate::CoreError> {
+        Self::from_key(key).ok_or(crate::CoreError::NotFound)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Stage::Admission => "Admission and remorse",

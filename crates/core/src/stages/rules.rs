@@ -266,6 +266,11 @@ impl Progress {
             if ratings[..i].iter().any(|(m, _)| m == marker) {
                 return Err(Refusal::RatedTwice(*marker));
             }
+            // Only changes are recorded (page and API alike), so the history shows progress
+            // rather than every form saved; a marker never rated reads as not yet.
+            if self.rating(*marker) == *rating {
+                continue;
+            }
             let stage = marker.stage();
             self.accessible(stage)?;
             if self.is_complete(stage) {
@@ -427,6 +432,38 @@ mod tests {
         assert_eq!(p.status(Stage::Admission), StageStatus::InProgress);
         assert!(!p.gate_open());
         assert_eq!(p.rating(FullAcknowledgement), Rating::NotYet);
+    }
+
+    #[test]
+    fn only_ratings_that_change_are_recorded() {
+        let mut p = Progress::new(false);
+        let first = p
+            .rate(&[
+                (FullAcknowledgement, Rating::Emerging),
+                (WrongWithoutExcuse, Rating::NotYet),
+            ])
+            .expect("rate");
+        assert_eq!(
+            first,
+            [Change::Rated {
+                marker: FullAcknowledgement,
+                rating: Rating::Emerging
+            }],
+            "not yet is what an unrated marker already reads as"
+        );
+        apply_all(&mut p, &first);
+        let again = p
+            .rate(&[(FullAcknowledgement, Rating::Emerging)])
+            .expect("rate");
+        assert!(again.is_empty(), "the same rating again records nothing");
+        // A refused rating is refused even when it would change nothing.
+        assert_eq!(
+            p.rate(&[
+                (FullAcknowledgement, Rating::Emerging),
+                (FullAcknowledgement, Rating::Emerging)
+            ]),
+            Err(Refusal::RatedTwice(FullAcknowledgement))
+        );
     }
 
     #[test]

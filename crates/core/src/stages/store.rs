@@ -81,6 +81,14 @@ pub async fn latest_ratings(
     Ok(all.into_iter().map(|r| (r.marker, r)).collect())
 }
 
+/// What a stage action did: the progress after it, and how many changes it recorded (none when
+/// every rating given was already the current one).
+#[derive(Debug)]
+pub struct Acted {
+    pub progress: Progress,
+    pub recorded: usize,
+}
+
 /// Carry out a stage action for one of the counselor's couples. Refusals come back as
 /// `CoreError::Refused` with words for the counselor and the keys of what blocks.
 pub async fn act(
@@ -90,7 +98,7 @@ pub async fn act(
     counselor_id: Uuid,
     couple_id: Uuid,
     action: StageAction,
-) -> Result<Progress, CoreError> {
+) -> Result<Acted, CoreError> {
     let tx = begin_write(db).await?;
     // Lock the couple row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises writers.
     let couple = couple::Entity::find_by_id(couple_id)
@@ -156,7 +164,10 @@ pub async fn act(
     }
     set_current_stage(&tx, clock, couple_id, progress.current_stage()).await?;
     tx.commit().await?;
-    Ok(progress)
+    Ok(Acted {
+        progress,
+        recorded: changes.len(),
+    })
 }
 
 /// The couple's open-relationship flag changed: record what follows for the commitment

@@ -8,15 +8,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store::{self as couples, CoupleRecord};
 use kintsugi_core::domain::TimeZone;
-use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment, local_to_utc};
+use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment};
+use kintsugi_core::homework::input::{AssigneesInput, AssignmentInput, DueInput};
 use kintsugi_core::homework::library::{self, Exercise, LibraryFilter};
 use kintsugi_core::homework::links::{self, SendLink};
-use kintsugi_core::homework::{Recipient, Recurrence, Visibility, checkins, client_sessions};
+use kintsugi_core::homework::{Recurrence, Visibility, checkins, client_sessions};
 use kintsugi_core::short_list::ShortList;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
@@ -47,9 +48,6 @@ pub fn routes() -> Router<AppState> {
             post(review),
         )
 }
-
-/// Due dates may be set at most this far ahead.
-const MAX_DAYS_AHEAD: i64 = 730;
 
 // ---------------------------------------------------------------------------------------------
 // The homework part of the couple page.
@@ -127,120 +125,37 @@ fn back_to_couple(couple_id: Uuid, notice: &str, anchor: &str) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Assigning.
 
-fn parse_date(raw: &str) -> Option<NaiveDate> {
-    let raw = raw.trim();
-    (raw.len() <= 10)
-        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-        .flatten()
+impl AssignFormValues {
+    /// The form as core reads it: the due date and time in the counselor's zone.
+    fn to_input(&self, zone: TimeZone) -> AssignmentInput {
+        AssignmentInput {
+            exercise_id: self.exercise_id.clone(),
+            assignees: AssigneesInput::Choice(self.assignees.clone()),
+            due: DueInput::Local {
+                date: self.due_date.clone(),
+                time: self.due_time.clone(),
+                zone,
+            },
+            visibility: self.visibility.clone(),
+            recurrence: (!self.recurrence.trim().is_empty())
+                .then(|| (self.recurrence.clone(), self.recurrence_until.clone())),
+        }
+    }
 }
 
-fn parse_time(raw: &str) -> Option<NaiveTime> {
-    let raw = raw.trim();
-    if raw.len() > 8 {
-        return None;
-    }
-    NaiveTime::parse_from_str(raw, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
-        .ok()
-}
-
-/// A due date and time typed in the counselor's zone, checked to lie ahead (at most two years).
-fn parse_due(
-    date: &str,
-    time: &str,
-    tz: TimeZone,
-    now: DateTime<Utc>,
-    errors: &mut FieldErrors,
-) -> Option<NaiveDateTime> {
-    let date = parse_date(date);
-    if date.is_none() {
-        errors.add("due_date", "must be a date such as 2026-05-01");
-    }
-    let time = parse_time(time);
-    if time.is_none() {
-        errors.add("due_time", "must be a time such as 19:00");
-    }
-    let local = date?.and_time(time?);
-    let due = local_to_utc(tz, local);
-    if due <= now {
-        errors.add("due_date", "must be in the future");
-        return None;
-    }
-    if due > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
-        errors.add("due_date", "must be at most two years from now");
-        return None;
-    }
-    Some(local)
-}
-
+/// The assign form read by core's rules, the exercise looked up in the counselor's library.
 pub(crate) fn parse_assignment(
     form: &AssignFormValues,
     exercises: &[Exercise],
     tz: TimeZone,
     now: DateTime<Utc>,
-) -> Result<NewAssignment, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let exercise = Uuid::parse_str(form.exercise_id.trim())
-        .ok()
-        .and_then(|id| exercises.iter().find(|e| e.model.id == id));
-    if exercise.is_none() {
-        errors.add("exercise_id", "choose an exercise from your library");
-    }
-    let assignees = match (form.assignees.trim(), exercise) {
-        ("involved", _) => Some(vec![PartnerRole::Involved]),
-        ("hurt", _) => Some(vec![PartnerRole::Hurt]),
-        ("both", _) => Some(PartnerRole::BOTH.to_vec()),
-        ("exercise", Some(e)) => Some(match e.model.recipient {
-            Recipient::Involved => vec![PartnerRole::Involved],
-            Recipient::Hurt => vec![PartnerRole::Hurt],
-            Recipient::Both => PartnerRole::BOTH.to_vec(),
-        }),
-        ("exercise", None) => None,
-        _ => {
-            errors.add(
-                "assignees",
-                "choose the involved partner, the hurt partner or both",
-            );
-            None
-        }
-    };
-    let due = parse_due(&form.due_date, &form.due_time, tz, now, &mut errors);
-    let visibility = Visibility::from_key(form.visibility.trim());
-    if visibility.is_none() {
-        errors.add("visibility", "choose who may read the answers");
-    }
-    let recurrence = match form.recurrence.trim() {
-        "" => None,
-        raw => match Recurrence::from_key(raw) {
-            None => {
-                errors.add("recurrence", "choose once, every day or every week");
-                None
-            }
-            Some(r) => match parse_date(&form.recurrence_until) {
-                Some(until) => Some((r, until)),
-                None => {
-                    errors.add(
-                        "recurrence_until",
-                        "must be a date such as 2026-06-30 for a repeating assignment",
-                    );
-                    None
-                }
-            },
-        },
-    };
-    match (exercise, assignees, due, visibility) {
-        (Some(e), Some(assignees), Some(due_local), Some(visibility)) if errors.is_empty() => {
-            Ok(NewAssignment {
-                exercise_id: e.model.id,
-                assignees,
-                due_local,
-                time_zone: tz,
-                visibility,
-                recurrence,
-            })
-        }
-        _ => Err(errors),
-    }
+) -> Result<NewAssignment, CoreError> {
+    form.to_input(tz).parse(now, |id| {
+        exercises
+            .iter()
+            .find(|e| e.model.id == id)
+            .map(|e| e.model.recipient)
+    })
 }
 
 /// The couple page again, with the assign form as typed and its errors.
@@ -277,7 +192,10 @@ pub async fn assign(
     let exercises = library::list(&state.db, signed.counselor.id, LibraryFilter::default()).await?;
     let new = match parse_assignment(&form, &exercises, tz, now) {
         Ok(new) => new,
-        Err(errors) => return assign_refused(&state, &signed, id, form, errors).await,
+        Err(CoreError::Invalid(errors)) => {
+            return assign_refused(&state, &signed, id, form, errors).await;
+        }
+        Err(e) => return Err(e.into()),
     };
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     match assignments::assign(
@@ -426,15 +344,12 @@ pub async fn change_due(
 ) -> Result<Response, AppError> {
     let detail = detail_of(&state, &signed, &assignment_id).await?;
     let id = detail.assignment.id;
-    let tz = signed.counselor.timezone;
-    let mut errors = FieldErrors::new();
-    let due = parse_due(
-        &form.due_date,
-        &form.due_time,
-        tz,
-        state.clock().now(),
-        &mut errors,
-    );
+    let due = DueInput::Local {
+        date: form.due_date.clone(),
+        time: form.due_time.clone(),
+        zone: signed.counselor.timezone,
+    }
+    .parse(state.clock().now());
     let refused = |errors: FieldErrors, alert: Option<String>| ReviewKept {
         due_date: Some(form.due_date.clone()),
         due_time: Some(form.due_time.clone()),
@@ -442,35 +357,34 @@ pub async fn change_due(
         alert,
         ..Default::default()
     };
-    let kept = match due {
-        Some(_) if detail.assignment.cancelled_at.is_some() => Some((
-            StatusCode::CONFLICT,
-            refused(
-                FieldErrors::new(),
-                Some("This assignment is cancelled, so its due date cannot change.".into()),
-            ),
-        )),
-        Some(_) if errors.is_empty() => None,
-        _ => Some((StatusCode::UNPROCESSABLE_ENTITY, refused(errors, None))),
-    };
-    if let Some((status, kept)) = kept {
-        let page = review_page(&state, &signed, &detail, kept, None).await?;
-        return Ok((status, page).into_response());
-    }
-    let Some(local) = due else {
-        return Err(AppError::Internal("a parsed due date was missing".into()));
-    };
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    assignments::change_due(
-        &state.db,
-        state.clock(),
-        &actor,
-        signed.counselor.id,
-        id,
-        local_to_utc(tz, local),
-    )
-    .await?;
-    Ok(back_to_assignment(id, "due"))
+    let moved = match due {
+        Ok(due) => {
+            assignments::change_due(
+                &state.db,
+                state.clock(),
+                &actor,
+                signed.counselor.id,
+                id,
+                due,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let (status, kept) = match moved {
+        Ok(()) => return Ok(back_to_assignment(id, "due")),
+        Err(CoreError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, refused(errors, None))
+        }
+        Err(CoreError::Conflict(message)) => (
+            StatusCode::CONFLICT,
+            refused(FieldErrors::new(), Some(message)),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let page = review_page(&state, &signed, &detail, kept, None).await?;
+    Ok((status, page).into_response())
 }
 
 pub async fn cancel(
@@ -665,38 +579,4 @@ pub async fn set_pin(
         if required { "pin_on" } else { "pin_off" },
         "links",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_times_are_read_strictly() {
-        assert!(parse_date("2026-05-01").is_some());
-        assert!(parse_date("01/05/2026").is_none());
-        assert!(parse_date(&"2".repeat(100_000)).is_none());
-        assert!(parse_time("19:00").is_some());
-        assert!(parse_time("19:00:30").is_some());
-        assert!(parse_time("7pm").is_none());
-    }
-
-    #[test]
-    fn the_due_time_must_lie_ahead() {
-        let tz = TimeZone::parse("Europe/Berlin").expect("tz");
-        let now = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
-            .expect("now")
-            .with_timezone(&Utc);
-        let mut errors = FieldErrors::new();
-        assert!(parse_due("2026-05-01", "11:00", tz, now, &mut errors).is_none());
-        assert_eq!(errors.get("due_date"), Some("must be in the future"));
-        let mut errors = FieldErrors::new();
-        assert!(parse_due("2026-05-01", "13:00", tz, now, &mut errors).is_some());
-        assert!(errors.is_empty());
-        let mut errors = FieldErrors::new();
-        assert!(parse_due("2029-05-01", "13:00", tz, now, &mut errors).is_none());
-        let mut errors = FieldErrors::new();
-        assert!(parse_due("", "x", tz, now, &mut errors).is_none());
-        assert!(errors.get("due_date").is_some() && errors.get("due_time").is_some());
-    }
 }

@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use kintsugi_core::access::totp_store;
 use kintsugi_core::audit::{Action, Actor, Record};
 use kintsugi_core::couples::store as couples;
@@ -18,6 +18,7 @@ use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::sessions::input::StartInput;
 use kintsugi_core::sessions::note_store::{self, NoteRecord};
 use kintsugi_core::sessions::notes::{AddendumText, NoteContent, NoteFormat};
+use kintsugi_core::sessions::report_period::ReportPeriod;
 use kintsugi_core::sessions::store::{self, SessionRecord};
 use kintsugi_core::sessions::{Attendance, Location, SessionInput, SessionState};
 use kintsugi_core::stages::store::StageAction;
@@ -860,7 +861,7 @@ pub async fn rate_markers(
             },
         ))
     };
-    let ratings = match super::stages::changed_ratings(&state, &found.couple, &form).await? {
+    let ratings = match super::stages::form_ratings(&form) {
         Ok(r) => r,
         Err(e) => {
             let (status, kept) = refused(e)?;
@@ -884,6 +885,9 @@ pub async fn rate_markers(
     )
     .await;
     match result {
+        Ok(acted) if acted.recorded == 0 => {
+            Ok(Redirect::to(&format!("/sessions/{id}?done=unchanged#markers")).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}?done=ratings#markers")).into_response()),
         Err(e) => {
             let (status, kept) = refused(e)?;
@@ -914,7 +918,7 @@ pub async fn assign_homework(
     };
     let new = match parse_assignment(&form, &exercises, tz, now) {
         Ok(new) => new,
-        Err(errors) => {
+        Err(CoreError::Invalid(errors)) => {
             return page_with(
                 &state,
                 &signed,
@@ -924,6 +928,7 @@ pub async fn assign_homework(
             )
             .await;
         }
+        Err(e) => return Err(e.into()),
     };
     let actor = actor(&signed, ip);
     match assignments::assign_in_session(
@@ -977,11 +982,6 @@ pub struct ReportParams {
     to: String,
 }
 
-fn report_date(raw: &str) -> Option<Result<NaiveDate, ()>> {
-    let raw = raw.trim();
-    (!raw.is_empty()).then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ()))
-}
-
 /// The progress report for a period (`from` and `to` as dates; by default from the intake date
 /// to today). A bad period shows the couple page again with the reason.
 pub async fn report_pdf(
@@ -1000,10 +1000,14 @@ pub async fn report_pdf(
         .now()
         .with_timezone(&signed.counselor.timezone.tz())
         .date_naive();
-    let from = report_date(&params.from).unwrap_or(Ok(record.couple.intake_date));
-    let to = report_date(&params.to).unwrap_or(Ok(today));
-    let problem = match (from, to) {
-        (Ok(from), Ok(to)) if from <= to => {
+    let period = ReportPeriod::parse(
+        Some(&params.from),
+        Some(&params.to),
+        record.couple.intake_date,
+        today,
+    );
+    let errors = match period {
+        Ok(ReportPeriod { from, to }) => {
             let actor = actor(&signed, ip);
             return Ok(
                 documents::report_pdf(&state, &signed.counselor, &actor, id, from, to)
@@ -1011,13 +1015,18 @@ pub async fn report_pdf(
                     .into_response(),
             );
         }
-        (Ok(_), Ok(_)) => {
-            "The report period ends before it starts; choose an end date on or after the start date."
-        }
-        _ => "The report period needs dates such as 2026-03-14.",
+        Err(CoreError::Invalid(errors)) => errors,
+        Err(e) => return Err(e.into()),
     };
+    let problem: Vec<String> = errors
+        .iter()
+        .map(|(field, message)| {
+            let which = if field == "from" { "start" } else { "end" };
+            format!("The report's {which} date {message}.")
+        })
+        .collect();
     let feedback = Feedback {
-        alert: Some(problem.to_owned()),
+        alert: Some(problem.join(" ")),
         ..Default::default()
     };
     let page = couple_page(&state, &signed, id, feedback).await?;

@@ -70,7 +70,7 @@ fn field_name(field: &str) -> String {
 }
 
 fn path_stage(raw: &str) -> Result<Stage, AppError> {
-    Stage::from_key(raw).ok_or(AppError::NotFound)
+    Ok(Stage::from_path(raw)?)
 }
 
 async fn act(
@@ -79,7 +79,7 @@ async fn act(
     ip: ClientIp,
     couple_id: Uuid,
     action: StageAction,
-) -> Result<(), CoreError> {
+) -> Result<store::Acted, CoreError> {
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     store::act(
         &state.db,
@@ -90,33 +90,26 @@ async fn act(
         action,
     )
     .await
-    .map(|_| ())
 }
 
-/// The `marker.<key>` ratings of a form that differ from the couple's current ones (the inner
-/// error is an unknown marker or rating, for the form to explain).
-pub async fn changed_ratings(
-    state: &AppState,
-    couple: &kintsugi_core::entities::couple::Model,
-    form: &HashMap<String, String>,
-) -> Result<Result<Vec<(Marker, Rating)>, CoreError>, AppError> {
+/// The `marker.<key>` ratings of a form (the error is an unknown marker or rating, for the
+/// form to explain). Core records only those that differ from the current ones.
+pub fn form_ratings(form: &HashMap<String, String>) -> Result<Vec<(Marker, Rating)>, CoreError> {
     let mut ratings = Vec::new();
     for (field, value) in form {
         let Some(key) = field.strip_prefix("marker.") else {
             continue;
         };
         let (Some(marker), Some(rating)) = (Marker::from_key(key), Rating::from_key(value)) else {
-            return Ok(Err(CoreError::invalid(
+            return Err(CoreError::invalid(
                 "ratings",
                 "name a marker or rating that does not exist; reload the page and try again",
-            )));
+            ));
         };
         ratings.push((marker, rating));
     }
     ratings.sort_by_key(|(m, _)| *m);
-    let progress = store::load(&state.db, couple).await?;
-    ratings.retain(|(m, r)| progress.rating(*m) != *r);
-    Ok(Ok(ratings))
+    Ok(ratings)
 }
 
 /// `marker.<key>` fields with a rating each; only ratings that differ from the current ones
@@ -128,9 +121,9 @@ pub async fn rate(
     SignedForm { signed, form }: SignedForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
-    let record = kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
+    kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
     let stage = form.get("stage").and_then(|s| Stage::from_key(s));
-    let ratings = match changed_ratings(&state, &record.couple, &form).await? {
+    let ratings = match form_ratings(&form) {
         Ok(ratings) => ratings,
         Err(error) => return refused(&state, &signed, id, stage, None, error).await,
     };
@@ -153,7 +146,8 @@ pub async fn rate(
     )
     .await
     {
-        Ok(()) => Ok(done(id, "ratings", focus)),
+        Ok(acted) if acted.recorded == 0 => Ok(done(id, "unchanged", focus)),
+        Ok(_) => Ok(done(id, "ratings", focus)),
         Err(e) => refused(&state, &signed, id, Some(focus), None, e).await,
     }
 }
@@ -167,7 +161,7 @@ pub async fn complete(
     let id = parse_id(&couple_id)?;
     let stage = path_stage(&stage)?;
     match act(&state, &signed, ip, id, StageAction::Complete(stage)).await {
-        Ok(()) => Ok(done(id, "completed", stage)),
+        Ok(_) => Ok(done(id, "completed", stage)),
         Err(e) => refused(&state, &signed, id, Some(stage), None, e).await,
     }
 }
@@ -203,7 +197,7 @@ pub async fn override_gate(
         }
     };
     match result {
-        Ok(()) => Ok(done(id, "override", stage)),
+        Ok(_) => Ok(done(id, "override", stage)),
         Err(e) => refused(&state, &signed, id, Some(stage), Some(form.reason), e).await,
     }
 }
@@ -233,7 +227,7 @@ pub async fn reopen(
         }
     };
     match result {
-        Ok(()) => Ok(done(id, "reopened", stage)),
+        Ok(_) => Ok(done(id, "reopened", stage)),
         Err(e) => refused(&state, &signed, id, Some(stage), Some(form.reason), e).await,
     }
 }

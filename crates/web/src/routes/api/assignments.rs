@@ -8,15 +8,15 @@ use std::collections::{HashMap, HashSet};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store as couples;
 use kintsugi_core::domain::{BoundedText, TimeZone};
 use kintsugi_core::entities::counselor;
-use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment, local_to_utc};
+use kintsugi_core::homework::Recipient;
+use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment};
+use kintsugi_core::homework::input::{AssigneesInput, AssignmentInput, DueInput};
 use kintsugi_core::homework::responses::decode;
-use kintsugi_core::homework::{Recurrence, Visibility};
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -41,7 +41,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// How far ahead a due time may be.
-const MAX_DAYS_AHEAD: i64 = 730;
 const DEFAULT_PER_PAGE: usize = 50;
 const MAX_PER_PAGE: usize = 100;
 
@@ -368,38 +367,6 @@ pub struct NewAssignmentBody {
     pub recurrence: Option<RecurrenceBody>,
 }
 
-/// A due time as sent: an instant, or a wall-clock time in a zone.
-enum Due {
-    Instant(DateTime<Utc>),
-    Local(NaiveDateTime),
-}
-
-const DUE_FORMAT: &str = "must be an RFC 3339 date-time such as 2026-05-01T19:00:00+02:00, or a local date-time such as 2026-05-01T19:00 with time_zone";
-
-fn parse_due(raw: &str) -> Result<Due, &'static str> {
-    let raw = raw.trim();
-    if raw.len() > 40 {
-        return Err(DUE_FORMAT);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(Due::Instant(t.with_timezone(&Utc)));
-    }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-        .map(Due::Local)
-        .ok_or(DUE_FORMAT)
-}
-
-impl Due {
-    fn instant(&self, tz: TimeZone) -> DateTime<Utc> {
-        match self {
-            Due::Instant(t) => *t,
-            Due::Local(local) => local_to_utc(tz, *local),
-        }
-    }
-}
-
 /// The time zone of a body, or the counselor's own.
 fn time_zone(
     raw: Option<&str>,
@@ -414,11 +381,17 @@ fn time_zone(
     }
 }
 
-fn check_due_window(now: DateTime<Utc>, due: DateTime<Utc>, errors: &mut FieldErrors) {
-    if due <= now {
-        errors.add("due_at", "must be in the future");
-    } else if due > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
-        errors.add("due_at", "must be at most two years from now");
+/// A zone error and core's errors of the rest, in one answer.
+fn with_zone_errors(zone_errors: FieldErrors, e: CoreError) -> AppError {
+    match e {
+        CoreError::Invalid(errors) => {
+            let mut all = zone_errors;
+            for (field, message) in errors.iter() {
+                all.add(field, message);
+            }
+            rename_core_fields(CoreError::Invalid(all))
+        }
+        other => rename_core_fields(other),
     }
 }
 
@@ -427,67 +400,29 @@ fn new_assignment(
     counselor: &counselor::Model,
     now: DateTime<Utc>,
 ) -> Result<NewAssignment, AppError> {
-    let mut errors = FieldErrors::new();
-    let exercise_id = errors.check(
-        "exercise_id",
-        Uuid::parse_str(body.exercise_id.trim()).map_err(|_| "must be a UUID"),
-    );
-    let mut assignees = Vec::new();
-    if body.assignees.is_empty() {
-        errors.add(
-            "assignees",
-            "choose the involved partner, the hurt partner or both",
-        );
-    }
-    for (i, raw) in body.assignees.iter().enumerate() {
-        match PartnerRole::from_key(raw) {
-            None => errors.add(format!("assignees[{i}]"), "must be involved or hurt"),
-            Some(role) if assignees.contains(&role) => {
-                errors.add(format!("assignees[{i}]"), "appears twice")
-            }
-            Some(role) => assignees.push(role),
-        }
-    }
-    let tz = time_zone(body.time_zone.as_deref(), counselor, &mut errors);
-    let due = errors.check("due_at", parse_due(&body.due_at));
-    let visibility = errors.check(
-        "visibility",
-        Visibility::from_key(&body.visibility).ok_or("must be counselor_only or shareable"),
-    );
-    let recurrence = body.recurrence.as_ref().and_then(|r| {
-        let every = errors.check(
-            "recurrence.every",
-            Recurrence::from_key(&r.every).ok_or("must be daily or weekly"),
-        );
-        let until = errors.check(
-            "recurrence.until",
-            NaiveDate::parse_from_str(r.until.trim(), "%Y-%m-%d")
-                .map_err(|_| "must be a date such as 2026-06-30"),
-        );
-        every.zip(until)
-    });
-    let due = due.inspect(|d| check_due_window(now, d.instant(tz), &mut errors));
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let (Some(exercise_id), Some(due), Some(visibility)) = (exercise_id, due, visibility) else {
-        return Err(AppError::Internal("a parsed field was missing".into()));
+    let mut zone_errors = FieldErrors::new();
+    let zone = time_zone(body.time_zone.as_deref(), counselor, &mut zone_errors);
+    let input = AssignmentInput {
+        exercise_id: body.exercise_id.clone(),
+        assignees: AssigneesInput::List(body.assignees.clone()),
+        due: DueInput::Api {
+            due_at: body.due_at.clone(),
+            zone,
+        },
+        visibility: body.visibility.clone(),
+        recurrence: body
+            .recurrence
+            .as_ref()
+            .map(|r| (r.every.clone(), r.until.clone())),
     };
-    // A one-off instant is kept exactly (even inside an autumn overlap) by reading it in UTC;
-    // a recurring one steps in the chosen zone's local time.
-    let (due_local, time_zone) = match (&due, recurrence) {
-        (Due::Instant(t), None) => (t.naive_utc(), TimeZone::default()),
-        (Due::Instant(t), Some(_)) => (t.with_timezone(&tz.tz()).naive_local(), tz),
-        (Due::Local(local), _) => (*local, tz),
-    };
-    Ok(NewAssignment {
-        exercise_id,
-        assignees,
-        due_local,
-        time_zone,
-        visibility,
-        recurrence,
-    })
+    // The API has no "as the exercise is written" choice; whether the exercise is in the
+    // counselor's library is checked when assigning.
+    let parsed = input.parse(now, |_| Some(Recipient::Both));
+    match parsed {
+        Ok(new) if zone_errors.is_empty() => Ok(new),
+        Ok(_) => Err(AppError::Invalid(zone_errors)),
+        Err(e) => Err(with_zone_errors(zone_errors, e)),
+    }
 }
 
 /// Core names the recurrence end `recurrence_until`; the API nests it.
@@ -496,10 +431,10 @@ fn rename_core_fields(e: CoreError) -> AppError {
         CoreError::Invalid(errors) => {
             let mut renamed = FieldErrors::new();
             for (field, message) in errors.iter() {
-                let field = if field == "recurrence_until" {
-                    "recurrence.until"
-                } else {
-                    field
+                let field = match field {
+                    "recurrence_until" => "recurrence.until",
+                    "recurrence" => "recurrence.every",
+                    other => other,
                 };
                 renamed.add(field, message);
             }
@@ -630,26 +565,22 @@ pub async fn update(
     ApiJson(patch): ApiJson<AssignmentPatch>,
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
+    // Not this counselor's assignment: 404 before anything is said about the body.
+    assignments::get(&state.db, counselor.id, id)
         .await
         .map_err(AppError::from)?;
-    let mut errors = FieldErrors::new();
-    let tz = time_zone(patch.time_zone.as_deref(), &counselor, &mut errors);
-    let due = errors
-        .check("due_at", parse_due(&patch.due_at))
-        .map(|d| d.instant(tz));
-    if let Some(due) = due {
-        check_due_window(state.clock().now(), due, &mut errors);
+    let mut zone_errors = FieldErrors::new();
+    let zone = time_zone(patch.time_zone.as_deref(), &counselor, &mut zone_errors);
+    let due = DueInput::Api {
+        due_at: patch.due_at.clone(),
+        zone,
     }
-    let Some(due) = due.filter(|_| errors.is_empty()) else {
-        return Err(AppError::Invalid(errors).into());
+    .parse(state.clock().now());
+    let due = match due {
+        Ok(due) if zone_errors.is_empty() => due,
+        Ok(_) => return Err(AppError::Invalid(zone_errors).into()),
+        Err(e) => return Err(with_zone_errors(zone_errors, e).into()),
     };
-    if detail.assignment.cancelled_at.is_some() {
-        return Err(AppError::Conflict(
-            "This assignment was cancelled, so its due time can no longer change. Assign the exercise again instead.".into(),
-        )
-        .into());
-    }
     let actor = Actor::counselor(counselor.id, ip.to_audit());
     assignments::change_due(&state.db, state.clock(), &actor, counselor.id, id, due)
         .await

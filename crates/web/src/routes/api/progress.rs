@@ -1,6 +1,7 @@
 //! A couple's recovery progress through the API: read it, rate markers, confirm completion,
 //! override the gate, reopen a stage. Refusals are 409 problems whose `blocking` lists the
-//! marker or stage keys in the way; unknown stage, marker or rating keys are 422.
+//! marker or stage keys in the way; unknown marker or rating keys are 422, and a stage
+//! key in the address that names no stage is 404, as on the pages.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -190,7 +191,8 @@ async fn perform(
     Ok(Json(current(state, counselor_id, couple_id).await?))
 }
 
-/// Rate one or more markers. Every rating is kept with its time, session and rater.
+/// Rate one or more markers. Each rating that changes a marker is kept with its time, session
+/// and rater; a rating equal to the current one records nothing (as on the pages).
 #[utoipa::path(
     post,
     path = "/api/v1/couples/{couple_id}/markers",
@@ -262,11 +264,7 @@ pub async fn rate(
 }
 
 fn api_stage(raw: &str) -> Result<Stage, AppError> {
-    Stage::from_key(raw).ok_or_else(|| {
-        let mut errors = FieldErrors::new();
-        errors.add("stage", "is not a stage key (admission, validation, openness, before_the_affair, current_struggles, shared_responsibility)");
-        AppError::Invalid(errors)
-    })
+    Ok(Stage::from_path(raw)?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -307,9 +305,8 @@ fn reason(body: &ReasonBody) -> Result<Reason, AppError> {
     ),
     responses(
         (status = 200, description = "The progress after completion", body = ProgressJson),
-        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Markers not consistent, earlier stages open, or the gate closed; `blocking` names them", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown stage", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload, or no such stage", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn complete(
@@ -338,9 +335,9 @@ pub async fn complete(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after the override", body = ProgressJson),
-        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload, or no such stage", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a gated stage, or the gate is already open", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown stage or missing reason", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn override_gate(
@@ -378,9 +375,9 @@ pub async fn override_gate(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after reopening", body = ProgressJson),
-        (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such couple on your caseload, or no such stage", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The stage is not complete", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown stage or missing reason", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn reopen(

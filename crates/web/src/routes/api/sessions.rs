@@ -17,6 +17,7 @@ use kintsugi_core::entities::{counselor, note_addendum};
 use kintsugi_core::sessions::input::StartInput;
 use kintsugi_core::sessions::note_store::{self, NoteRecord};
 use kintsugi_core::sessions::notes::{AddendumText, NoteContent};
+use kintsugi_core::sessions::report_period::ReportPeriod;
 use kintsugi_core::sessions::store::{self as sessions, Session};
 use kintsugi_core::sessions::{Attendance, Location, SessionInput, SessionState, ends_at};
 use kintsugi_core::{CoreError, FieldErrors};
@@ -796,35 +797,25 @@ fn report_dates(
     intake: NaiveDate,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut date = |key: &str| {
-        raw.get(key).and_then(|v| {
-            errors.check(
-                key,
-                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                    .map_err(|_| "must be a date such as 2026-03-31"),
-            )
-        })
-    };
-    let from = date("from");
-    let to = date("to");
     let mut unknown: Vec<&String> = raw
         .keys()
         .filter(|k| !["from", "to"].contains(&k.as_str()))
         .collect();
     unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if !errors.is_empty() {
+    if !unknown.is_empty() {
+        let mut errors = FieldErrors::new();
+        for key in unknown {
+            errors.add(key.clone(), "is not a known parameter");
+        }
         return Err(AppError::Invalid(errors));
     }
-    let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| intake.min(to));
-    if from > to {
-        return Err(invalid("from", "must not be after to"));
-    }
-    Ok((from, to))
+    let period = ReportPeriod::parse(
+        raw.get("from").map(String::as_str),
+        raw.get("to").map(String::as_str),
+        intake,
+        today,
+    )?;
+    Ok((period.from, period.to))
 }
 
 /// The couple's progress report for a period, as a PDF.
@@ -886,10 +877,9 @@ mod tests {
             report_dates(&query(&[]), intake, today).expect("ok"),
             (intake, today)
         );
-        assert_eq!(
-            report_dates(&query(&[("to", "2025-12-31")]), intake, today).expect("ok"),
-            (d("2025-12-31"), d("2025-12-31")),
-            "an intake after `to` does not make the default period backwards"
+        assert!(
+            report_dates(&query(&[("to", "2025-12-31")]), intake, today).is_err(),
+            "a period that ends before intake is refused, as on the couple page"
         );
         for bad in [
             query(&[("from", "2026-02-30")]),
