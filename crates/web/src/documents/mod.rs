@@ -13,11 +13,10 @@ mod report;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use kintsugi_core::audit::{self, Action, Actor, Record};
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store::CoupleRecord;
-use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{counselor, practice};
 use kintsugi_core::stages::Stage;
 use kintsugi_reports::PaperSize;
@@ -154,18 +153,7 @@ fn paper(practice: &practice::Model) -> PaperSize {
     }
 }
 
-/// "Tuesday 24 March 2026, 17:30 (Europe/Berlin)".
-fn moment(at: DateTime<Utc>, tz: TimeZone) -> String {
-    format!(
-        "{} ({tz})",
-        at.with_timezone(&tz.tz()).format("%A %-d %B %Y, %H:%M")
-    )
-}
-
-/// "24 March 2026".
-fn long_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
+use crate::time_format::{in_words_with_zone as moment, long_date};
 
 fn stage_label(stage: Option<Stage>) -> String {
     match stage {

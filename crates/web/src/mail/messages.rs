@@ -225,11 +225,7 @@ pub struct Context<'a> {
 }
 
 /// A moment as the recipient reads it: "Friday 15 January 2027 at 19:00".
-pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone)
-        .format("%A %-d %B %Y at %H:%M")
-        .to_string()
-}
+pub use crate::time_format::in_words as local_time;
 
 fn render(t: impl Template) -> Result<String, String> {
     t.render().map_err(|e| e.to_string())

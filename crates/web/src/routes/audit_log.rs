@@ -149,11 +149,7 @@ fn row(e: &audit_event::Model, names: &HashMap<Uuid, String>, zone: TimeZone) ->
         _ => "Not signed in".to_owned(),
     };
     AuditRow {
-        at: e
-            .at
-            .with_timezone(&zone.tz())
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
+        at: crate::time_format::iso_seconds(e.at, zone),
         who,
         action: e.action.clone(),
         record: match (&e.record_kind, e.record_id) {

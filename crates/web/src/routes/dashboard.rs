@@ -138,11 +138,9 @@ pub async fn show(
             stage_number: row.current_stage.map(|s| s.number()).unwrap_or(0),
             stage_name: row.current_stage.map(|s| s.name()).unwrap_or(""),
             intake: format_date(row.intake_date),
-            next_session: next_sessions.get(&row.id).map(|t| {
-                t.with_timezone(&tz.tz())
-                    .format("%a %-d %b, %H:%M")
-                    .to_string()
-            }),
+            next_session: next_sessions
+                .get(&row.id)
+                .map(|t| crate::time_format::short_without_year(*t, tz)),
         })
         .collect();
     Ok(DashboardPage {

@@ -21,11 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{message_id}/retry", post(retry))
 }
 
-fn when(at: chrono::DateTime<chrono::Utc>, tz: kintsugi_core::domain::TimeZone) -> String {
-    at.with_timezone(&tz.tz())
-        .format("%-d %b %Y, %H:%M")
-        .to_string()
-}
+use crate::time_format::compact as when;
 
 pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<OutboxPage, AppError> {
     let tz = signed.counselor.timezone;

@@ -10,9 +10,7 @@ use kintsugi_core::domain::TimeZone;
 
 /// "Tue 3 Mar, 19:00" in the partner's zone.
 pub fn local_time(at: DateTime<Utc>, tz: TimeZone) -> String {
-    at.with_timezone(&tz.tz())
-        .format("%a %-d %b, %H:%M")
-        .to_string()
+    crate::time_format::short_without_year(at, tz)
 }
 
 /// The page for a link or session that does not open: the same kind words whatever the

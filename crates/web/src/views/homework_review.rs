@@ -22,21 +22,7 @@ use kintsugi_reports::visuals::{LineChart, Series, YAxis};
 
 use super::{Chrome, Errors};
 
-/// A moment as the counselor reads it, in their own zone: "Tue 5 May 2026, 19:00".
-pub fn when(at: DateTime<Utc>, tz: TimeZone) -> String {
-    at.with_timezone(&tz.tz())
-        .format("%a %-d %b %Y, %H:%M")
-        .to_string()
-}
-
-/// The local date and time of a moment, as a date and a time input hold them.
-pub fn local_inputs(at: DateTime<Utc>, tz: TimeZone) -> (String, String) {
-    let local = at.with_timezone(&tz.tz());
-    (
-        local.format("%Y-%m-%d").to_string(),
-        local.format("%H:%M").to_string(),
-    )
-}
+pub use crate::time_format::{local_inputs, short as when};
 
 fn partner_line(p: &partner::Model) -> String {
     format!("{} ({})", p.name, p.role.label().to_lowercase())

@@ -73,6 +73,4 @@ pub fn time_zone_names() -> Vec<&'static str> {
     kintsugi_core::domain::TimeZone::all_names().collect()
 }
 
-pub fn format_date(d: chrono::NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
-}
+pub use crate::time_format::date as format_date;

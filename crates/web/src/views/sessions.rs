@@ -42,14 +42,8 @@ pub struct SessionFormPage {
 
 /// "Tue 3 Mar 2026, 15:00–15:50".
 pub fn session_when(s: &Session, tz: TimeZone) -> String {
-    let start = s.starts_at.with_timezone(&tz.tz());
-    let end =
-        kintsugi_core::sessions::ends_at(s.starts_at, s.duration_minutes).with_timezone(&tz.tz());
-    format!(
-        "{}–{}",
-        start.format("%a %-d %b %Y, %H:%M"),
-        end.format("%H:%M")
-    )
+    let end = kintsugi_core::sessions::ends_at(s.starts_at, s.duration_minutes);
+    crate::time_format::span(s.starts_at, end, tz)
 }
 
 pub fn location_of(s: &Session) -> Location {
@@ -92,11 +86,7 @@ impl SessionRow {
             couple_id: s.couple_id.to_string(),
             couple_label: couple_label.to_owned(),
             when: session_when(s, tz),
-            time: s
-                .starts_at
-                .with_timezone(&tz.tz())
-                .format("%H:%M")
-                .to_string(),
+            time: crate::time_format::clock_time(s.starts_at, tz),
             location: location_of(s).describe(),
             state_key: state.key(),
             state_label: state.label(),
