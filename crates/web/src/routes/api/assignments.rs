@@ -297,13 +297,9 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AssignmentList>, ApiError> {
     let id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let couple = couples::get(&state.db, counselor.id, id).await?;
     let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
-    let all = assignments::for_couple(&state.db, &couple)
-        .await
-        .map_err(AppError::from)?;
+    let all = assignments::for_couple(&state.db, &couple).await?;
     state
         .views
         .record(
@@ -312,8 +308,7 @@ pub async fn list(
             Action::AssignmentsViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     let total = all.len();
     let start = (page - 1).saturating_mul(per_page).min(total);
     let end = start.saturating_add(per_page).min(total);
@@ -533,9 +528,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewAssignmentBody>,
 ) -> Result<(StatusCode, Json<AssignmentList>), ApiError> {
     let id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let couple = couples::get(&state.db, counselor.id, id).await?;
     let new = new_assignment(&body, &counselor, state.clock().now())?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
     let ids: HashSet<Uuid> =
@@ -545,8 +538,7 @@ pub async fn create(
             .into_iter()
             .collect();
     let mut created: Vec<AssignmentDetail> = assignments::for_couple(&state.db, &couple)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .into_iter()
         .filter(|d| ids.contains(&d.assignment.id))
         .collect();
@@ -580,9 +572,7 @@ pub async fn read(
     Path(assignment_id): Path<String>,
 ) -> Result<Json<AssignmentDetailJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let detail = assignments::get(&state.db, counselor.id, id).await?;
     state
         .views
         .record(
@@ -591,8 +581,7 @@ pub async fn read(
             Action::ResponsesViewed,
             Some(Record::couple(detail.assignment.couple_id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(detail_json(&detail)))
 }
 
@@ -630,9 +619,7 @@ pub async fn update(
     ApiJson(patch): ApiJson<AssignmentPatch>,
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let detail = assignments::get(&state.db, counselor.id, id).await?;
     let mut errors = FieldErrors::new();
     let tz = time_zone(patch.time_zone.as_deref(), &counselor, &mut errors);
     let due = errors
@@ -651,12 +638,8 @@ pub async fn update(
         .into());
     }
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    assignments::change_due(&state.db, state.clock(), &actor, counselor.id, id, due)
-        .await
-        .map_err(AppError::from)?;
-    let changed = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    assignments::change_due(&state.db, state.clock(), &actor, counselor.id, id, due).await?;
+    let changed = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&changed)))
 }
 
@@ -681,12 +664,8 @@ pub async fn cancel(
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    assignments::cancel(&state.db, state.clock(), &actor, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
-    let cancelled = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    assignments::cancel(&state.db, state.clock(), &actor, counselor.id, id).await?;
+    let cancelled = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&cancelled)))
 }
 
@@ -727,9 +706,7 @@ pub async fn review(
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
     let response_id = parse_id(&response_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let detail = assignments::get(&state.db, counselor.id, id).await?;
     if !detail.responses.iter().any(|(_, r)| r.id == response_id) {
         return Err(AppError::NotFound.into());
     }
@@ -747,10 +724,7 @@ pub async fn review(
         response_id,
         &comment,
     )
-    .await
-    .map_err(AppError::from)?;
-    let reviewed = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    .await?;
+    let reviewed = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&reviewed)))
 }

@@ -217,9 +217,7 @@ pub async fn list(
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
             .map_err(|_| AppError::BadRequest("The query string could not be read.".into()))?;
     let query = list_query(&raw)?;
-    let page = caseload::list(&state.db, counselor.id, &query)
-        .await
-        .map_err(AppError::from)?;
+    let page = caseload::list(&state.db, counselor.id, &query).await?;
     state
         .views
         .record(
@@ -228,8 +226,7 @@ pub async fn list(
             Action::CoupleListViewed,
             None,
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     let next = page.has_next().then(|| {
         let mut params = vec![
             ("page", (page.page + 1).to_string()),
@@ -392,9 +389,7 @@ pub async fn create(
         other => other.into(),
     })?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    let record = store::create(&state.db, state.clock(), &actor, counselor.id, new)
-        .await
-        .map_err(AppError::from)?;
+    let record = store::create(&state.db, state.clock(), &actor, counselor.id, new).await?;
     audit::record(
         &state.db,
         state.clock(),
@@ -402,8 +397,7 @@ pub async fn create(
         Action::CoupleCreated,
         Some(Record::couple(record.couple.id)),
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(couple_json(&record))))
 }
 
@@ -444,8 +438,7 @@ pub async fn read(
             Action::CoupleViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(json))
 }
 
@@ -515,9 +508,7 @@ pub async fn update(
     ApiJson(patch): ApiJson<CouplePatch>,
 ) -> Result<Json<CoupleJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    let current = store::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let current = store::get(&state.db, counselor.id, id).await?;
     let mut errors = FieldErrors::new();
     let mut index = HashMap::new();
     for (i, p) in patch.partners.iter().enumerate() {
@@ -584,12 +575,9 @@ pub async fn update(
         expected,
         new,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     if let Some(status) = status.filter(|s| *s != c.status) {
-        store::set_status(&state.db, state.clock(), counselor.id, id, status)
-            .await
-            .map_err(AppError::from)?;
+        store::set_status(&state.db, state.clock(), counselor.id, id, status).await?;
     }
     audit::record(
         &state.db,
@@ -598,7 +586,6 @@ pub async fn update(
         Action::CoupleUpdated,
         Some(Record::couple(id)),
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(load(&state, counselor.id, id).await?))
 }

@@ -190,9 +190,7 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ExerciseList>, ApiError> {
     let filter = list_filter(&query_map(raw.as_deref())?)?;
-    let exercises = library::list(&state.db, counselor.id, filter)
-        .await
-        .map_err(AppError::from)?;
+    let exercises = library::list(&state.db, counselor.id, filter).await?;
     Ok(Json(ExerciseList {
         total: exercises.len() as u64,
         next: None,
@@ -218,9 +216,7 @@ pub async fn read(
     Path(exercise_id): Path<String>,
 ) -> Result<Json<ExerciseJson>, ApiError> {
     let id = parse_id(&exercise_id)?;
-    let exercise = library::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let exercise = library::get(&state.db, counselor.id, id).await?;
     Ok(Json(exercise_json(&exercise)))
 }
 
@@ -406,9 +402,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewExerciseBody>,
 ) -> Result<(StatusCode, Json<ExerciseJson>), ApiError> {
     let new = new_exercise(body)?;
-    let created = library::create(&state.db, state.clock(), counselor.id, new, None)
-        .await
-        .map_err(AppError::from)?;
+    let created = library::create(&state.db, state.clock(), counselor.id, new, None).await?;
     audit::record(
         &state.db,
         state.clock(),
@@ -419,7 +413,6 @@ pub async fn create(
             id: created.model.id,
         }),
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(exercise_json(&created))))
 }

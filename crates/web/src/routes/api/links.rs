@@ -113,9 +113,7 @@ pub async fn act(
     RawQuery(raw): RawQuery,
 ) -> Result<(StatusCode, Json<LinkResult>), ApiError> {
     let couple_id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, couple_id)
-        .await
-        .map_err(AppError::from)?;
+    let couple = couples::get(&state.db, counselor.id, couple_id).await?;
     let params = query_map(raw.as_deref())?;
     let mut errors = FieldErrors::new();
     let role = errors.check(
@@ -151,13 +149,10 @@ pub async fn act(
                 couple_id,
                 role,
             )
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         }
         LinkAction::Send | LinkAction::Rotate => {
-            let expiry = links::expiry_for_practice(&state.db, counselor.practice_id)
-                .await
-                .map_err(AppError::from)?;
+            let expiry = links::expiry_for_practice(&state.db, counselor.practice_id).await?;
             links::send(
                 &state.db,
                 state.clock(),
@@ -171,13 +166,11 @@ pub async fn act(
                     rotate: action == LinkAction::Rotate,
                 },
             )
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         }
     }
-    let live_links = links::live_count(&state.db, state.clock().now(), couple.partner(role).id)
-        .await
-        .map_err(AppError::from)?;
+    let live_links =
+        links::live_count(&state.db, state.clock().now(), couple.partner(role).id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LinkResult {

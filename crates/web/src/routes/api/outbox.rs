@@ -78,9 +78,8 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors).into());
     }
-    let rows = outbox::for_counselor(&state.db, counselor.id, PER_PAGE + 1, (page - 1) * PER_PAGE)
-        .await
-        .map_err(AppError::from)?;
+    let rows =
+        outbox::for_counselor(&state.db, counselor.id, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
     let more = rows.len() as u64 > PER_PAGE;
     let items = rows
         .into_iter()

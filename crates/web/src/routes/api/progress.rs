@@ -135,8 +135,7 @@ pub async fn read(
             Action::ProgressViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(json))
 }
 
@@ -185,8 +184,7 @@ async fn perform(
         couple_id,
         action,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(current(state, counselor_id, couple_id).await?))
 }
 
@@ -212,9 +210,7 @@ pub async fn rate(
     ApiJson(body): ApiJson<Vec<RatingBody>>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let mut errors = FieldErrors::new();
     let mut ratings = Vec::new();
     let mut sessions = Vec::new();
@@ -319,9 +315,7 @@ pub async fn complete(
     Path((couple_id, stage)): Path<(String, String)>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     perform(&state, counselor.id, ip, id, StageAction::Complete(stage)).await
 }
@@ -351,9 +345,7 @@ pub async fn override_gate(
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     let reason = reason(&body)?;
     perform(
@@ -391,9 +383,7 @@ pub async fn reopen(
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     let reason = reason(&body)?;
     perform(

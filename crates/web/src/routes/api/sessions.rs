@@ -278,20 +278,14 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SessionList>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
-    let all = sessions::for_couple(&state.db, id)
-        .await
-        .map_err(AppError::from)?;
+    let all = sessions::for_couple(&state.db, id).await?;
     let total = all.len();
     let start = (page - 1).saturating_mul(per_page).min(total);
     let end = start.saturating_add(per_page).min(total);
     let shown = &all[start..end];
-    let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect())
-        .await
-        .map_err(AppError::from)?;
+    let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect()).await?;
     state
         .views
         .record(
@@ -300,8 +294,7 @@ pub async fn list(
             Action::SessionsViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     let next = (end < total).then(|| {
         format!(
             "/api/v1/couples/{id}/sessions?page={}&per_page={per_page}",
@@ -360,17 +353,14 @@ pub async fn schedule(
     ApiJson(body): ApiJson<NewSessionBody>,
 ) -> Result<(StatusCode, Json<SessionJson>), ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let new = SessionInput {
         start: StartInput::Instant(body.starts_at),
         duration_minutes: body.duration_minutes.to_string(),
         location: body.location.unwrap_or_default(),
         location_detail: body.location_detail.unwrap_or_default(),
     }
-    .parse(state.clock().now())
-    .map_err(AppError::from)?;
+    .parse(state.clock().now())?;
     let session = sessions::schedule(
         &state.db,
         state.clock(),
@@ -379,8 +369,7 @@ pub async fn schedule(
         id,
         new,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(session_json(&session, None))))
 }
 
@@ -406,9 +395,7 @@ pub async fn read(
     Path(session_id): Path<String>,
 ) -> Result<Json<SessionDetailJson>, ApiError> {
     let session = own_session(&state, &counselor, &session_id).await?;
-    let note = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?;
+    let note = note_store::get(&state.db, session.id).await?;
     state
         .views
         .record(
@@ -417,8 +404,7 @@ pub async fn read(
             Action::NoteViewed,
             Some(Record::session(session.id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(SessionDetailJson {
         session: session_json(&session, note.as_ref().map(|n| n.note.status.clone())),
         note: note.as_ref().map(note_json),
@@ -499,8 +485,7 @@ pub async fn update(
                 current.id,
                 attendance,
             )
-            .await
-            .map_err(AppError::from)?
+            .await?
         }
         (None, true) => {
             // What is not sent stays as it was; a new kind of place starts without the old detail.
@@ -527,8 +512,7 @@ pub async fn update(
                     .unwrap_or_else(|| current.location_kind.clone()),
                 location_detail: detail,
             }
-            .parse(state.clock().now())
-            .map_err(AppError::from)?;
+            .parse(state.clock().now())?;
             sessions::reschedule(
                 &state.db,
                 state.clock(),
@@ -537,13 +521,10 @@ pub async fn update(
                 current.id,
                 new,
             )
-            .await
-            .map_err(AppError::from)?
+            .await?
         }
     };
-    let statuses = note_store::statuses(&state.db, vec![changed.id])
-        .await
-        .map_err(AppError::from)?;
+    let statuses = note_store::statuses(&state.db, vec![changed.id]).await?;
     Ok(Json(session_json(
         &changed,
         statuses.get(&changed.id).cloned(),
@@ -623,11 +604,9 @@ pub async fn save_note(
         &content,
         body.version,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let saved = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(note_json(&saved)))
 }
@@ -670,9 +649,7 @@ pub async fn sign_note(
     let session = own_session(&state, &counselor, &session_id).await?;
     // A signed note answers at once, without a password check; the signature itself is still
     // decided by the conditional write in core.
-    let existing = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?;
+    let existing = note_store::get(&state.db, session.id).await?;
     if existing.as_ref().is_some_and(NoteRecord::is_signed) {
         return Err(AppError::Conflict("This note is already signed.".into()).into());
     }
@@ -683,9 +660,7 @@ pub async fn sign_note(
     };
     let confirmation = match proof {
         Some(proof) => {
-            signature::confirm(&state, counselor.id, counselor.email.as_str(), ip.0, proof)
-                .await
-                .map_err(ApiError::from)?
+            signature::confirm(&state, counselor.id, counselor.email.as_str(), ip.0, proof).await?
         }
         None => Err(CoreError::invalid(
             "password",
@@ -704,8 +679,7 @@ pub async fn sign_note(
         session.id,
         body.version,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(note_json(&signed)))
 }
 
@@ -740,7 +714,7 @@ pub async fn add_addendum(
     ApiJson(body): ApiJson<AddendumBody>,
 ) -> Result<(StatusCode, Json<AddendumJson>), ApiError> {
     let session = own_session(&state, &counselor, &session_id).await?;
-    let text = AddendumText::parse(&body.text).map_err(AppError::from)?;
+    let text = AddendumText::parse(&body.text)?;
     let addendum = note_store::add_addendum(
         &state.db,
         state.clock(),
@@ -749,8 +723,7 @@ pub async fn add_addendum(
         session.id,
         &text,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(addendum_json(&addendum))))
 }
 
@@ -848,9 +821,7 @@ pub async fn report_pdf(
     RawQuery(raw): RawQuery,
 ) -> Result<Pdf, ApiError> {
     let id = parse_id(&couple_id)?;
-    let record = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let record = couples::get(&state.db, counselor.id, id).await?;
     let today = state
         .clock()
         .now()
