@@ -3,10 +3,10 @@
 //! read one assignment with every assignee's response, move its due time, cancel it, and mark a
 //! submitted response reviewed with a comment for the client.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
@@ -19,13 +19,15 @@ use kintsugi_core::homework::responses::decode;
 use kintsugi_core::homework::{Recurrence, Visibility};
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::exercises::{ExerciseJson, exercise_json, query_map};
+use super::exercises::{ExerciseJson, exercise_json};
 use super::json::ApiJson;
+use super::paging::PageParams;
+use super::query::ApiQuery;
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -42,8 +44,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// How far ahead a due time may be.
 const MAX_DAYS_AHEAD: i64 = 730;
-const DEFAULT_PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExerciseRefJson {
@@ -232,56 +232,12 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid(errors)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// 1-based page number.
-    #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<u64>,
-    /// 1 to 100, default 50.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
-
-fn page_params(raw: &HashMap<String, String>) -> Result<(usize, usize), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut number = |key: &str, max: usize, default: usize| {
-        raw.get(key)
-            .and_then(|v| {
-                errors.check(
-                    key,
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or(format!("must be a whole number from 1 to {max}")),
-                )
-            })
-            .unwrap_or(default)
-    };
-    let page = number("page", 1_000_000, 1);
-    let per_page = number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE);
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["page", "per_page"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if errors.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(AppError::Invalid(errors))
-    }
-}
-
 /// A couple's homework, latest due first, with each assignee's status (no answers).
 #[utoipa::path(
     get,
     path = "/api/v1/couples/{couple_id}/assignments",
     tag = "homework",
-    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ListParams),
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), PageParams),
     responses(
         (status = 200, description = "One page of the couple's assignments", body = AssignmentList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -294,11 +250,10 @@ pub async fn list(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<AssignmentList>, ApiError> {
     let id = parse_id(&couple_id)?;
     let couple = couples::get(&state.db, counselor.id, id).await?;
-    let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
     let all = assignments::for_couple(&state.db, &couple).await?;
     state
         .views
@@ -309,19 +264,12 @@ pub async fn list(
             Some(Record::couple(id)),
         )
         .await?;
-    let total = all.len();
-    let start = (page - 1).saturating_mul(per_page).min(total);
-    let end = start.saturating_add(per_page).min(total);
-    let next = (end < total).then(|| {
-        format!(
-            "/api/v1/couples/{id}/assignments?page={}&per_page={per_page}",
-            page + 1
-        )
-    });
+    let paging = params.paging();
+    let (shown, more) = paging.cut(&all);
     Ok(Json(AssignmentList {
-        items: all[start..end].iter().map(assignment_json).collect(),
-        next,
-        total: total as u64,
+        items: shown.iter().map(assignment_json).collect(),
+        next: paging.next(more, &format!("/api/v1/couples/{id}/assignments"), &[]),
+        total: all.len() as u64,
     }))
 }
 

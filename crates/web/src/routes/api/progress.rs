@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::json::ApiJson;
+use super::query::StageKey;
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -274,13 +275,15 @@ pub struct ReasonBody {
     pub reason: String,
 }
 
-/// A stage in the path.
+/// A couple's stage in the path. The stage is checked by the handler (422, not 404).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
 pub struct StagePath {
+    /// The couple's id
+    #[param(format = Uuid)]
+    couple_id: String,
     /// Stage key.
-    #[param(schema_with = schema::stage)]
+    #[param(value_type = StageKey, inline)]
     stage: String,
 }
 
@@ -297,10 +300,7 @@ fn reason(body: &ReasonBody) -> Result<Reason, AppError> {
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/complete",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     responses(
         (status = 200, description = "The progress after completion", body = ProgressJson),
         (status = 404, description = "No such couple on your caseload", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -312,7 +312,7 @@ pub async fn complete(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
     couples::get(&state.db, counselor.id, id).await?;
@@ -325,10 +325,7 @@ pub async fn complete(
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/override",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after the override", body = ProgressJson),
@@ -341,7 +338,7 @@ pub async fn override_gate(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
@@ -363,10 +360,7 @@ pub async fn override_gate(
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/reopen",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after reopening", body = ProgressJson),
@@ -379,7 +373,7 @@ pub async fn reopen(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;

@@ -5,10 +5,8 @@
 //! A signed note is locked: saving or signing it again is a 409, and the lock is the database
 //! write itself (see `kintsugi_core::sessions::note_store`), so racing requests cannot both win.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
@@ -25,8 +23,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::exercises::query_map;
 use super::json::ApiJson;
+use super::paging::PageParams;
+use super::query::{ApiQuery, Day};
 use super::schema;
 use crate::app::AppState;
 use crate::auth::{ApiCounselor, signature};
@@ -44,9 +43,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(note_pdf))
         .routes(routes!(report_pdf))
 }
-
-const DEFAULT_PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Wire types.
@@ -213,56 +209,12 @@ async fn own_session(
 // ---------------------------------------------------------------------------------------------
 // A couple's sessions.
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// 1-based page number.
-    #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<u64>,
-    /// 1 to 100, default 50.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
-
-fn page_params(raw: &HashMap<String, String>) -> Result<(usize, usize), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut number = |key: &str, max: usize, default: usize| {
-        raw.get(key)
-            .and_then(|v| {
-                errors.check(
-                    key,
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or(format!("must be a whole number from 1 to {max}")),
-                )
-            })
-            .unwrap_or(default)
-    };
-    let page = number("page", 1_000_000, 1);
-    let per_page = number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE);
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["page", "per_page"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if errors.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(AppError::Invalid(errors))
-    }
-}
-
 /// A couple's sessions, newest first, each with the state of its note.
 #[utoipa::path(
     get,
     path = "/api/v1/couples/{couple_id}/sessions",
     tag = "sessions",
-    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ListParams),
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), PageParams),
     responses(
         (status = 200, description = "One page of the couple's sessions", body = SessionList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -275,16 +227,13 @@ pub async fn list(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<SessionList>, ApiError> {
     let id = parse_id(&couple_id)?;
     couples::get(&state.db, counselor.id, id).await?;
-    let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
     let all = sessions::for_couple(&state.db, id).await?;
-    let total = all.len();
-    let start = (page - 1).saturating_mul(per_page).min(total);
-    let end = start.saturating_add(per_page).min(total);
-    let shown = &all[start..end];
+    let paging = params.paging();
+    let (shown, more) = paging.cut(&all);
     let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect()).await?;
     state
         .views
@@ -295,19 +244,13 @@ pub async fn list(
             Some(Record::couple(id)),
         )
         .await?;
-    let next = (end < total).then(|| {
-        format!(
-            "/api/v1/couples/{id}/sessions?page={}&per_page={per_page}",
-            page + 1
-        )
-    });
     Ok(Json(SessionList {
         items: shown
             .iter()
             .map(|s| session_json(s, statuses.get(&s.id).cloned()))
             .collect(),
-        next,
-        total: total as u64,
+        next: paging.next(more, &format!("/api/v1/couples/{id}/sessions"), &[]),
+        total: all.len() as u64,
     }))
 }
 
@@ -753,51 +696,31 @@ pub async fn note_pdf(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ReportParams {
     /// First day (`YYYY-MM-DD`, your time zone); default: the couple's intake date.
-    #[param(schema_with = schema::date)]
-    from: Option<String>,
+    #[param(inline)]
+    from: Option<Day>,
     /// Last day, included; default: today.
-    #[param(schema_with = schema::date)]
-    to: Option<String>,
+    #[param(inline)]
+    to: Option<Day>,
 }
 
-fn report_dates(
-    raw: &HashMap<String, String>,
-    intake: NaiveDate,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut date = |key: &str| {
-        raw.get(key).and_then(|v| {
-            errors.check(
-                key,
-                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                    .map_err(|_| "must be a date such as 2026-03-31"),
-            )
-        })
-    };
-    let from = date("from");
-    let to = date("to");
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["from", "to"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
+impl ReportParams {
+    /// The period, `from` and `to` included.
+    fn period(
+        &self,
+        intake: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let to = self.to.map_or(today, |d| d.0);
+        let from = self.from.map_or_else(|| intake.min(to), |d| d.0);
+        if from > to {
+            return Err(invalid("from", "must not be after to"));
+        }
+        Ok((from, to))
     }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| intake.min(to));
-    if from > to {
-        return Err(invalid("from", "must not be after to"));
-    }
-    Ok((from, to))
 }
 
 /// The couple's progress report for a period, as a PDF.
@@ -818,7 +741,7 @@ pub async fn report_pdf(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<ReportParams>,
 ) -> Result<Pdf, ApiError> {
     let id = parse_id(&couple_id)?;
     let record = couples::get(&state.db, counselor.id, id).await?;
@@ -827,51 +750,47 @@ pub async fn report_pdf(
         .now()
         .with_timezone(&counselor.timezone.tz())
         .date_naive();
-    let (from, to) = report_dates(
-        &query_map(raw.as_deref())?,
-        record.couple.intake_date,
-        today,
-    )?;
+    let (from, to) = params.period(record.couple.intake_date, today)?;
     Ok(documents::report_pdf(&state, &counselor, &actor(&counselor, ip), id, from, to).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::api::query;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
-    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    fn period(
+        raw: &str,
+        intake: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, NaiveDate), AppError> {
+        query::parse::<ReportParams>(raw)?.period(intake, today)
     }
 
     #[test]
     fn report_dates_default_to_intake_and_today() {
         let (intake, today) = (d("2026-01-05"), d("2026-04-01"));
+        assert_eq!(period("", intake, today).expect("ok"), (intake, today));
         assert_eq!(
-            report_dates(&query(&[]), intake, today).expect("ok"),
-            (intake, today)
-        );
-        assert_eq!(
-            report_dates(&query(&[("to", "2025-12-31")]), intake, today).expect("ok"),
+            period("to=2025-12-31", intake, today).expect("ok"),
             (d("2025-12-31"), d("2025-12-31")),
             "an intake after `to` does not make the default period backwards"
         );
         for bad in [
-            query(&[("from", "2026-02-30")]),
-            query(&[("from", "yesterday")]),
-            query(&[("from", "2026-03-02"), ("to", "2026-03-01")]),
-            query(&[("until", "2026-03-01")]),
+            "from=2026-02-30",
+            "from=yesterday",
+            "from=2026-03-02&to=2026-03-01",
+            "until=2026-03-01",
+            "from=2026-03-01&from=2026-03-02",
         ] {
-            assert!(matches!(
-                report_dates(&bad, intake, today),
-                Err(AppError::Invalid(_))
-            ));
+            assert!(
+                matches!(period(bad, intake, today), Err(AppError::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 }
