@@ -1,11 +1,12 @@
-//! Bad input, on every form and API body: wrong types, missing and unknown fields, huge and
-//! hostile text, invalid emails, time zones and dates, oversize and malformed bodies. Never a
+//! Bad input, on every form, API body and API query string: wrong types, missing, unknown and
+//! repeated fields, huge and hostile text, invalid emails, time zones and dates, oversize and malformed bodies. Never a
 //! 500: pages answer 422 and show the form again with messages and what was typed (escaped);
 //! the API answers problem details naming the field. Valid but hostile text is stored as typed
 //! and always shown escaped.
 
 use kintsugi_core::practice::Role;
 use reqwest::{Method, Response, StatusCode};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::db_tests;
@@ -55,6 +56,7 @@ db_tests!(
     api_list_refuses_bad_query_parameters,
     api_list_refuses_out_of_range_parameters,
     api_list_search_treats_odd_text_literally,
+    api_query_parameters_are_named_when_unknown_wrong_repeated_or_huge,
 );
 
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -1636,4 +1638,117 @@ async fn api_list_search_treats_odd_text_literally(app: TestApp) {
             .collect();
         assert_eq!(labels, expected, "?q={q}");
     }
+}
+
+/// Every API route that reads a query string (`ApiQuery`), with one parameter it declares, a
+/// valid value and a value of the wrong type for it. `{couple}` is a couple of the caller's.
+const QUERY_ROUTES: [(&str, &str, &str, &str, &str); 9] = [
+    ("GET", "/api/v1/couples", "per_page", "10", "ten"),
+    ("GET", "/api/v1/couples", "status", "active", "1"),
+    ("GET", "/api/v1/exercises", "recipient", "both", "2"),
+    (
+        "GET",
+        "/api/v1/couples/{couple}/assignments",
+        "page",
+        "1",
+        "1.5",
+    ),
+    (
+        "GET",
+        "/api/v1/couples/{couple}/sessions",
+        "per_page",
+        "5",
+        "-5",
+    ),
+    ("GET", "/api/v1/outbox", "page", "2", "two"),
+    (
+        "GET",
+        "/api/v1/couples/{couple}/report.pdf",
+        "from",
+        "2020-01-01",
+        "1",
+    ),
+    (
+        "GET",
+        "/api/v1/couples/{couple}/report.pdf",
+        "to",
+        "2026-01-31",
+        "true",
+    ),
+    (
+        "POST",
+        "/api/v1/couples/{couple}/links/hurt",
+        "action",
+        "send",
+        "0",
+    ),
+];
+
+async fn api_query_parameters_are_named_when_unknown_wrong_repeated_or_huge(app: TestApp) {
+    let me = me(&app).await;
+    let couple = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let huge = "7".repeat(10 * 1024);
+    for (method, path, param, good, wrong) in QUERY_ROUTES {
+        let path = path.replace("{couple}", &couple);
+        // The valid value is accepted (a link is not sent: this test only sends bad queries).
+        if method == "GET" {
+            let r = me.api.get(&format!("{path}?{param}={good}")).await;
+            assert!(
+                r.status().is_success(),
+                "{path}?{param}={good}: {}",
+                r.status()
+            );
+        }
+        for (query, field) in [
+            (format!("owner_id={good}"), "owner_id"),
+            (format!("{param}={wrong}"), param),
+            (format!("{param}={good}&{param}={good}"), param),
+            (format!("{param}={huge}"), param),
+            (format!("{param}={good}&{huge}=1"), "7777777"),
+        ] {
+            let what = format!(
+                "{method} {path}?{}",
+                query.chars().take(60).collect::<String>()
+            );
+            let r = me
+                .api
+                .send_raw(
+                    Method::from_bytes(method.as_bytes()).expect("method"),
+                    &format!("{path}?{query}"),
+                    "application/json",
+                    b"{}".to_vec(),
+                )
+                .await;
+            assert_eq!(
+                r.headers()["content-type"],
+                "application/problem+json",
+                "{what}"
+            );
+            let p = assert_invalid_mentioning_field(r, field, &what).await;
+            let text = p.to_string();
+            assert!(
+                text.len() < 1_000,
+                "{what}: the value is not echoed: {text}"
+            );
+        }
+    }
+    let links = kintsugi_core::entities::homework_link::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(links, 0, "no link was sent");
+}
+
+/// A 422 problem with an error whose field starts with `field` (a long key is cut short).
+async fn assert_invalid_mentioning_field(r: Response, field: &str, what: &str) -> Value {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+    let p = problem(r).await;
+    assert!(
+        problem_fields(&p).iter().any(|f| f.starts_with(field)),
+        "{what}: expected an error for {field:?}: {p}"
+    );
+    p
 }

@@ -186,6 +186,8 @@ impl IntoResponse for AppError {
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
 
+/// Anything that becomes an [`AppError`] (a `CoreError`, a `DbErr`, an `AppError` itself)
+/// becomes an `ApiError` too, so API handlers use `?` on them directly.
 impl<E: Into<AppError>> From<E> for ApiError {
     fn from(e: E) -> Self {
         ApiError(e.into())
@@ -286,6 +288,17 @@ mod tests {
         assert_eq!(AppError::PayloadTooLarge.status(), 413);
         assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Internal("secret detail".into()).status(), 500);
+    }
+
+    #[test]
+    fn core_errors_reach_api_answers_through_question_marks() {
+        fn handler(e: CoreError) -> Result<(), ApiError> {
+            Err(e)?
+        }
+        let status = |e| handler(e).expect_err("refused").0.status();
+        assert_eq!(status(CoreError::NotFound), 404);
+        assert_eq!(status(CoreError::Conflict("stale".into())), 409);
+        assert_eq!(status(CoreError::invalid("label", "is required")), 422);
     }
 
     #[test]

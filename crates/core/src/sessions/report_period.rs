@@ -38,8 +38,18 @@ impl ReportPeriod {
         if !errors.is_empty() {
             return Err(CoreError::Invalid(errors));
         }
-        let to = typed_to.unwrap_or(today);
-        match typed_from {
+        Self::new(typed_from, typed_to, intake, today)
+    }
+
+    /// The same rule for dates already read (the API's query parser reads them).
+    pub fn new(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        intake: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Self, CoreError> {
+        let to = to.unwrap_or(today);
+        match from {
             Some(from) if from > to => Err(CoreError::invalid(
                 "to",
                 "is before the start; choose an end date on or after the start date",

@@ -27,8 +27,7 @@ impl FromRequestParts<AppState> for ApiCounselor {
             .map(str::trim)
             .ok_or(AppError::Unauthorized)?;
         let counselor = api_tokens::authenticate(&state.db, token)
-            .await
-            .map_err(AppError::from)?
+            .await?
             .ok_or(AppError::Unauthorized)?;
         if let Some(slot) = parts.extensions.get::<super::refusals::ActorSlot>() {
             slot.set(counselor.id);
@@ -38,8 +37,7 @@ impl FromRequestParts<AppState> for ApiCounselor {
         if state
             .session_limits
             .must_enrol(&state.db, state.clock(), &counselor)
-            .await
-            .map_err(AppError::from)?
+            .await?
         {
             return Err(AppError::MustEnrolTotp.into());
         }

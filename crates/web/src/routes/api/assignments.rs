@@ -3,10 +3,10 @@
 //! read one assignment with every assignee's response, move its due time, cancel it, and mark a
 //! submitted response reviewed with a comment for the client.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
@@ -19,13 +19,15 @@ use kintsugi_core::homework::input::{AssigneesInput, AssignmentInput, DueInput};
 use kintsugi_core::homework::responses::decode;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::exercises::{ExerciseJson, exercise_json, query_map};
+use super::exercises::{ExerciseJson, exercise_json};
 use super::json::ApiJson;
+use super::paging::PageParams;
+use super::query::ApiQuery;
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -39,10 +41,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel))
         .routes(routes!(review))
 }
-
-/// How far ahead a due time may be.
-const DEFAULT_PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExerciseRefJson {
@@ -231,56 +229,12 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid(errors)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// 1-based page number.
-    #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<u64>,
-    /// 1 to 100, default 50.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
-
-fn page_params(raw: &HashMap<String, String>) -> Result<(usize, usize), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut number = |key: &str, max: usize, default: usize| {
-        raw.get(key)
-            .and_then(|v| {
-                errors.check(
-                    key,
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or(format!("must be a whole number from 1 to {max}")),
-                )
-            })
-            .unwrap_or(default)
-    };
-    let page = number("page", 1_000_000, 1);
-    let per_page = number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE);
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["page", "per_page"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if errors.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(AppError::Invalid(errors))
-    }
-}
-
 /// A couple's homework, latest due first, with each assignee's status (no answers).
 #[utoipa::path(
     get,
     path = "/api/v1/couples/{couple_id}/assignments",
     tag = "homework",
-    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ListParams),
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), PageParams),
     responses(
         (status = 200, description = "One page of the couple's assignments", body = AssignmentList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -293,16 +247,11 @@ pub async fn list(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<AssignmentList>, ApiError> {
     let id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
-    let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
-    let all = assignments::for_couple(&state.db, &couple)
-        .await
-        .map_err(AppError::from)?;
+    let couple = couples::get(&state.db, counselor.id, id).await?;
+    let all = assignments::for_couple(&state.db, &couple).await?;
     state
         .views
         .record(
@@ -311,21 +260,13 @@ pub async fn list(
             Action::AssignmentsViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
-    let total = all.len();
-    let start = (page - 1).saturating_mul(per_page).min(total);
-    let end = start.saturating_add(per_page).min(total);
-    let next = (end < total).then(|| {
-        format!(
-            "/api/v1/couples/{id}/assignments?page={}&per_page={per_page}",
-            page + 1
-        )
-    });
+        .await?;
+    let paging = params.paging();
+    let (shown, more) = paging.cut(&all);
     Ok(Json(AssignmentList {
-        items: all[start..end].iter().map(assignment_json).collect(),
-        next,
-        total: total as u64,
+        items: shown.iter().map(assignment_json).collect(),
+        next: paging.next(more, &format!("/api/v1/couples/{id}/assignments"), &[]),
+        total: all.len() as u64,
     }))
 }
 
@@ -468,9 +409,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewAssignmentBody>,
 ) -> Result<(StatusCode, Json<AssignmentList>), ApiError> {
     let id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let couple = couples::get(&state.db, counselor.id, id).await?;
     let new = new_assignment(&body, &counselor, state.clock().now())?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
     let ids: HashSet<Uuid> =
@@ -480,8 +419,7 @@ pub async fn create(
             .into_iter()
             .collect();
     let mut created: Vec<AssignmentDetail> = assignments::for_couple(&state.db, &couple)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .into_iter()
         .filter(|d| ids.contains(&d.assignment.id))
         .collect();
@@ -515,9 +453,7 @@ pub async fn read(
     Path(assignment_id): Path<String>,
 ) -> Result<Json<AssignmentDetailJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let detail = assignments::get(&state.db, counselor.id, id).await?;
     state
         .views
         .record(
@@ -526,8 +462,7 @@ pub async fn read(
             Action::ResponsesViewed,
             Some(Record::couple(detail.assignment.couple_id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(detail_json(&detail)))
 }
 
@@ -566,9 +501,7 @@ pub async fn update(
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
     // Not this counselor's assignment: 404 before anything is said about the body.
-    assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    assignments::get(&state.db, counselor.id, id).await?;
     let mut zone_errors = FieldErrors::new();
     let zone = time_zone(patch.time_zone.as_deref(), &counselor, &mut zone_errors);
     let due = DueInput::Api {
@@ -582,12 +515,8 @@ pub async fn update(
         Err(e) => return Err(with_zone_errors(zone_errors, e).into()),
     };
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    assignments::change_due(&state.db, state.clock(), &actor, counselor.id, id, due)
-        .await
-        .map_err(AppError::from)?;
-    let changed = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    assignments::change_due(&state.db, state.clock(), &actor, counselor.id, id, due).await?;
+    let changed = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&changed)))
 }
 
@@ -612,12 +541,8 @@ pub async fn cancel(
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    assignments::cancel(&state.db, state.clock(), &actor, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
-    let cancelled = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    assignments::cancel(&state.db, state.clock(), &actor, counselor.id, id).await?;
+    let cancelled = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&cancelled)))
 }
 
@@ -658,9 +583,7 @@ pub async fn review(
 ) -> Result<Json<AssignmentJson>, ApiError> {
     let id = parse_id(&assignment_id)?;
     let response_id = parse_id(&response_id)?;
-    let detail = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let detail = assignments::get(&state.db, counselor.id, id).await?;
     if !detail.responses.iter().any(|(_, r)| r.id == response_id) {
         return Err(AppError::NotFound.into());
     }
@@ -678,10 +601,7 @@ pub async fn review(
         response_id,
         &comment,
     )
-    .await
-    .map_err(AppError::from)?;
-    let reviewed = assignments::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    .await?;
+    let reviewed = assignments::get(&state.db, counselor.id, id).await?;
     Ok(Json(assignment_json(&reviewed)))
 }

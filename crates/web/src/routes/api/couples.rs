@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
-use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageFilter};
+use kintsugi_core::couples::caseload::{self, CaseloadQuery};
 use kintsugi_core::couples::store::{self, CoupleRecord};
 use kintsugi_core::couples::{CoupleInput, CoupleStatus, PartnerInput, PartnerRole};
 use kintsugi_core::{CoreError, FieldErrors};
@@ -15,6 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::ApiJson;
+use super::paging::{PageNumber, Paging, PerPage};
+use super::query::{ApiQuery, CaseloadSortKey, CoupleStatusKey, StageFilterKey, Text};
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -104,95 +106,43 @@ pub struct CoupleList {
     pub total: u64,
 }
 
-/// The query parameters of the caseload list; `list_query` reads them (any other is refused).
+/// The query parameters of the caseload list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ListParams {
     /// 1-based page number.
-    #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<u64>,
+    #[param(inline)]
+    page: Option<PageNumber>,
     /// 1 to 100, default 25.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
+    #[param(inline)]
+    per_page: Option<PerPage>,
     /// Part of a couple's label.
-    #[param(max_length = 120)]
-    q: Option<String>,
+    #[param(inline)]
+    q: Option<Text<120>>,
     /// `active`, `paused` or `closed`.
-    #[param(schema_with = schema::couple_status)]
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<CoupleStatusKey>,
     /// A stage key: couples currently in that stage; or `complete`: all stages complete.
-    #[param(schema_with = schema::stage_filter)]
-    stage: Option<String>,
+    #[param(inline)]
+    stage: Option<StageFilterKey>,
     /// `label`, `updated` or `intake`.
-    #[param(schema_with = schema::caseload_sort)]
-    sort: Option<String>,
+    #[param(inline)]
+    sort: Option<CaseloadSortKey>,
 }
 
-fn list_query(raw: &HashMap<String, String>) -> Result<CaseloadQuery, AppError> {
-    let mut errors = FieldErrors::new();
-    let number = |key: &str, max: u64| -> Result<Option<u64>, String> {
-        raw.get(key)
-            .map(|v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or(format!("must be a whole number from 1 to {max}"))
-            })
-            .transpose()
-    };
-    let page = errors
-        .check("page", number("page", 1_000_000))
-        .flatten()
-        .unwrap_or(1);
-    let per_page = errors
-        .check("per_page", number("per_page", CaseloadQuery::MAX_PER_PAGE))
-        .flatten()
-        .unwrap_or(CaseloadQuery::DEFAULT_PER_PAGE);
-    let status = match raw.get("status") {
-        None => None,
-        Some(s) => errors.check(
-            "status",
-            CoupleStatus::from_key(s).ok_or("must be active, paused or closed"),
-        ),
-    };
-    let stage = match raw.get("stage") {
-        None => None,
-        Some(s) => errors.check(
-            "stage",
-            StageFilter::from_key(s)
-                .ok_or("must be a stage key (admission ... shared_responsibility) or complete"),
-        ),
-    };
-    let sort = match raw.get("sort") {
-        None => CaseloadSort::default(),
-        Some(s) => errors
-            .check(
-                "sort",
-                CaseloadSort::from_key(s).ok_or("must be label, updated or intake"),
-            )
-            .unwrap_or_default(),
-    };
-    let search = raw.get("q").cloned().filter(|q| !q.trim().is_empty());
-    if search.as_ref().is_some_and(|q| q.chars().count() > 120) {
-        errors.add("q", "must be at most 120 characters");
-    }
-    for key in raw.keys() {
-        if !["page", "per_page", "q", "status", "stage", "sort"].contains(&key.as_str()) {
-            errors.add(key.clone(), "is not a known parameter");
+impl ListParams {
+    fn caseload_query(self) -> CaseloadQuery {
+        let paging = Paging::new(self.page, self.per_page, CaseloadQuery::DEFAULT_PER_PAGE);
+        CaseloadQuery {
+            search: self.q.map(|q| q.0).filter(|q| !q.trim().is_empty()),
+            status: self.status.map(|k| k.0),
+            stage: self.stage.map(|k| k.0),
+            sort: self.sort.map(|k| k.0).unwrap_or_default(),
+            page: paging.page,
+            per_page: paging.per_page,
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    Ok(CaseloadQuery {
-        search,
-        status,
-        stage,
-        sort,
-        page,
-        per_page,
-    })
 }
 
 /// List the caseload, paged.
@@ -211,15 +161,10 @@ pub async fn list(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<CoupleList>, ApiError> {
-    let raw: HashMap<String, String> =
-        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-            .map_err(|_| AppError::BadRequest("The query string could not be read.".into()))?;
-    let query = list_query(&raw)?;
-    let page = caseload::list(&state.db, counselor.id, &query)
-        .await
-        .map_err(AppError::from)?;
+    let query = params.caseload_query();
+    let page = caseload::list(&state.db, counselor.id, &query).await?;
     state
         .views
         .record(
@@ -228,28 +173,21 @@ pub async fn list(
             Action::CoupleListViewed,
             None,
         )
-        .await
-        .map_err(AppError::from)?;
-    let next = page.has_next().then(|| {
-        let mut params = vec![
-            ("page", (page.page + 1).to_string()),
-            ("per_page", page.per_page.to_string()),
-        ];
-        if let Some(q) = &query.search {
-            params.push(("q", q.clone()));
-        }
-        if let Some(s) = query.status {
-            params.push(("status", s.key().to_owned()));
-        }
-        if let Some(s) = query.stage {
-            params.push(("stage", s.key().to_owned()));
-        }
-        params.push(("sort", query.sort.key().to_owned()));
-        format!(
-            "/api/v1/couples?{}",
-            serde_urlencoded::to_string(params).unwrap_or_default()
-        )
-    });
+        .await?;
+    let filters: Vec<(&str, &str)> = [
+        query.search.as_deref().map(|q| ("q", q)),
+        query.status.map(|s| ("status", s.key())),
+        query.stage.map(|s| ("stage", s.key())),
+        Some(("sort", query.sort.key())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let paging = Paging {
+        page: page.page,
+        per_page: page.per_page,
+    };
+    let next = paging.next(page.has_next(), "/api/v1/couples", &filters);
     Ok(Json(CoupleList {
         total: page.total,
         next,
@@ -392,9 +330,7 @@ pub async fn create(
         other => other.into(),
     })?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    let record = store::create(&state.db, state.clock(), &actor, counselor.id, new)
-        .await
-        .map_err(AppError::from)?;
+    let record = store::create(&state.db, state.clock(), &actor, counselor.id, new).await?;
     Ok((StatusCode::CREATED, Json(couple_json(&record))))
 }
 
@@ -435,8 +371,7 @@ pub async fn read(
             Action::CoupleViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(json))
 }
 
@@ -506,9 +441,7 @@ pub async fn update(
     ApiJson(patch): ApiJson<CouplePatch>,
 ) -> Result<Json<CoupleJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    let current = store::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let current = store::get(&state.db, counselor.id, id).await?;
     let mut errors = FieldErrors::new();
     let mut index = HashMap::new();
     for (i, p) in patch.partners.iter().enumerate() {
@@ -576,7 +509,6 @@ pub async fn update(
         new,
         status,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(couple_json(&record)))
 }

@@ -2,10 +2,8 @@
 //! their own exercises (never another counselor's); they add exercises of their own. Built-ins
 //! are never changed.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kintsugi_core::audit::Actor;
@@ -21,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::json::ApiJson;
+use super::query::{ApiQuery, RecipientKey, StageKey};
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -127,49 +126,15 @@ pub struct ExerciseList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ListParams {
     /// Only exercises of this stage (a stage key).
-    #[param(schema_with = schema::stage)]
-    stage: Option<String>,
+    #[param(inline)]
+    stage: Option<StageKey>,
     /// Only exercises written for `involved`, `hurt` or `both`.
-    #[param(schema_with = schema::recipient)]
-    recipient: Option<String>,
-}
-
-fn list_filter(raw: &HashMap<String, String>) -> Result<LibraryFilter, AppError> {
-    let mut errors = FieldErrors::new();
-    let stage = raw.get("stage").and_then(|s| {
-        errors.check(
-            "stage",
-            Stage::from_key(s).ok_or(format!("must be {STAGE_KEYS}")),
-        )
-    });
-    let recipient = raw.get("recipient").and_then(|r| {
-        errors.check(
-            "recipient",
-            Recipient::from_key(r).ok_or("must be involved, hurt or both"),
-        )
-    });
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["stage", "recipient"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    Ok(LibraryFilter { stage, recipient })
-}
-
-/// Read a query string into a map; a key given twice keeps its last value.
-pub(crate) fn query_map(raw: Option<&str>) -> Result<HashMap<String, String>, AppError> {
-    serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|_| AppError::BadRequest("The query string could not be read.".into()))
+    #[param(inline)]
+    recipient: Option<RecipientKey>,
 }
 
 /// The library: built-in exercises and your own, in stage order.
@@ -187,12 +152,13 @@ pub(crate) fn query_map(raw: Option<&str>) -> Result<HashMap<String, String>, Ap
 pub async fn list(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ExerciseList>, ApiError> {
-    let filter = list_filter(&query_map(raw.as_deref())?)?;
-    let exercises = library::list(&state.db, counselor.id, filter)
-        .await
-        .map_err(AppError::from)?;
+    let filter = LibraryFilter {
+        stage: params.stage.map(|k| k.0),
+        recipient: params.recipient.map(|k| k.0),
+    };
+    let exercises = library::list(&state.db, counselor.id, filter).await?;
     Ok(Json(ExerciseList {
         total: exercises.len() as u64,
         next: None,
@@ -218,9 +184,7 @@ pub async fn read(
     Path(exercise_id): Path<String>,
 ) -> Result<Json<ExerciseJson>, ApiError> {
     let id = parse_id(&exercise_id)?;
-    let exercise = library::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let exercise = library::get(&state.db, counselor.id, id).await?;
     Ok(Json(exercise_json(&exercise)))
 }
 
@@ -407,8 +371,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ExerciseJson>), ApiError> {
     let new = new_exercise(body)?;
     let actor = Actor::counselor(counselor.id, ip.to_audit());
-    let created = library::create(&state.db, state.clock(), &actor, counselor.id, new, None)
-        .await
-        .map_err(AppError::from)?;
+    let created =
+        library::create(&state.db, state.clock(), &actor, counselor.id, new, None).await?;
     Ok((StatusCode::CREATED, Json(exercise_json(&created))))
 }

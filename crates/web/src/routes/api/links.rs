@@ -5,7 +5,7 @@
 //! travels only by email: no response ever carries the link or its secret.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kintsugi_core::FieldErrors;
 use kintsugi_core::audit::Actor;
@@ -17,8 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::exercises::query_map;
-use super::schema;
+use super::query::{ApiQuery, Key, QueryKey, RoleKey};
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
@@ -54,23 +53,40 @@ impl LinkAction {
     }
 }
 
+impl QueryKey for LinkAction {
+    fn keys() -> Vec<&'static str> {
+        vec!["send", "rotate", "revoke"]
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        LinkAction::from_key(key)
+    }
+}
+
+/// `send`, `rotate` or `revoke`: named, because utoipa reads an alias as a plain type (see
+/// `query.rs`).
+type LinkActionKey = Key<LinkAction>;
+
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct LinkParams {
     /// `send` (the default): email a fresh link, earlier links stay live; `rotate`: every live
     /// link dies and one new link is emailed; `revoke`: every live link dies.
-    #[param(schema_with = schema::link_action)]
-    action: Option<String>,
+    #[param(inline)]
+    action: Option<LinkActionKey>,
 }
 
-/// The partner in the path.
+/// The couple and the partner in the path. The role is checked by the handler, so that an
+/// unknown role and a wrong query are named in one answer.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct RolePath {
+pub struct LinkPath {
+    /// The couple's id
+    #[param(format = Uuid)]
+    couple_id: String,
     /// Which partner: `involved` or `hurt`.
-    #[param(schema_with = schema::role)]
+    #[param(value_type = RoleKey, inline)]
     role: String,
 }
 
@@ -93,11 +109,7 @@ pub struct LinkResult {
     post,
     path = "/api/v1/couples/{couple_id}/links/{role}",
     tag = "links",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        RolePath,
-        LinkParams,
-    ),
+    params(LinkPath, LinkParams),
     responses(
         (status = 202, description = "Done; a new link, if any, is on its way by email", body = LinkResult),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -109,37 +121,21 @@ pub async fn act(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, role)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
+    Path(LinkPath { couple_id, role }): Path<LinkPath>,
+    query: Result<ApiQuery<LinkParams>, ApiError>,
 ) -> Result<(StatusCode, Json<LinkResult>), ApiError> {
     let couple_id = parse_id(&couple_id)?;
-    let couple = couples::get(&state.db, counselor.id, couple_id)
-        .await
-        .map_err(AppError::from)?;
-    let params = query_map(raw.as_deref())?;
+    let couple = couples::get(&state.db, counselor.id, couple_id).await?;
     let mut errors = FieldErrors::new();
     let role = errors.check(
         "role",
         PartnerRole::from_key(&role).ok_or("must be involved or hurt"),
     );
-    let action = match params.get("action") {
-        None => Some(LinkAction::Send),
-        Some(a) => errors.check(
-            "action",
-            LinkAction::from_key(a).ok_or("must be send, rotate or revoke"),
-        ),
-    };
-    let mut unknown: Vec<&String> = params.keys().filter(|k| *k != "action").collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
+    let action = ApiQuery::or_errors(query, &mut errors)?
+        .map(|params| params.action.map_or(LinkAction::Send, |k| k.0));
     let (Some(role), Some(action)) = (role, action) else {
         return Err(AppError::Invalid(errors).into());
     };
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors).into());
-    }
     let actor = Actor::counselor(counselor.id, ip.to_audit());
     match action {
         LinkAction::Revoke => {
@@ -151,13 +147,10 @@ pub async fn act(
                 couple_id,
                 role,
             )
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         }
         LinkAction::Send | LinkAction::Rotate => {
-            let expiry = links::expiry_for_practice(&state.db, counselor.practice_id)
-                .await
-                .map_err(AppError::from)?;
+            let expiry = links::expiry_for_practice(&state.db, counselor.practice_id).await?;
             links::send(
                 &state.db,
                 state.clock(),
@@ -171,13 +164,11 @@ pub async fn act(
                     rotate: action == LinkAction::Rotate,
                 },
             )
-            .await
-            .map_err(AppError::from)?;
+            .await?;
         }
     }
-    let live_links = links::live_count(&state.db, state.clock().now(), couple.partner(role).id)
-        .await
-        .map_err(AppError::from)?;
+    let live_links =
+        links::live_count(&state.db, state.clock().now(), couple.partner(role).id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LinkResult {

@@ -7,7 +7,9 @@ pub mod exercises;
 pub mod json;
 pub mod links;
 pub mod outbox;
+pub mod paging;
 pub mod progress;
+pub mod query;
 pub mod schema;
 pub mod sessions;
 

@@ -1,18 +1,19 @@
 //! `GET /api/v1/outbox`: the counselor's outgoing messages and their states, never the body.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
-use kintsugi_core::FieldErrors;
 use kintsugi_core::reminders::outbox;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::paging::Paging;
+use super::query::{ApiQuery, Bounded};
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
-use crate::error::{ApiError, AppError};
+use crate::error::ApiError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
@@ -42,14 +43,27 @@ pub struct OutboxList {
     pub next: Option<String>,
 }
 
+/// The outbox comes 50 messages a page; only the page is chosen.
 const PER_PAGE: u64 = 50;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxParams {
+    /// 1-based page number.
+    #[param(inline)]
+    page: Option<OutboxPage>,
+}
+
+/// `?page=`: 1 to 100,000 (5 million messages back).
+type OutboxPage = Bounded<1, 100_000>;
 
 /// Your outgoing messages, newest first, 50 a page (`?page=2`).
 #[utoipa::path(
     get,
     path = "/api/v1/outbox",
     tag = "email",
-    params(("page" = Option<u64>, Query, minimum = 1, maximum = 100_000, description = "1-based page number")),
+    params(OutboxParams),
     responses(
         (status = 200, description = "One page of messages", body = OutboxList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -59,28 +73,15 @@ const PER_PAGE: u64 = 50;
 pub async fn list(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<OutboxParams>,
 ) -> Result<Json<OutboxList>, ApiError> {
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-            .map_err(|_| AppError::BadRequest("The query string could not be read.".into()))?;
-    let mut errors = FieldErrors::new();
-    let mut page = 1;
-    for (k, v) in &params {
-        match k.as_str() {
-            "page" => match v.parse::<u64>() {
-                Ok(n) if (1..=100_000).contains(&n) => page = n,
-                _ => errors.add("page", "must be a whole number from 1 to 100000"),
-            },
-            other => errors.add(other, "is not a known parameter"),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors).into());
-    }
-    let rows = outbox::for_counselor(&state.db, counselor.id, PER_PAGE + 1, (page - 1) * PER_PAGE)
-        .await
-        .map_err(AppError::from)?;
+    let paging = Paging {
+        page: params.page.map_or(1, |p| p.0),
+        per_page: PER_PAGE,
+    };
+    // One more than a page, to learn whether another follows.
+    let rows =
+        outbox::for_counselor(&state.db, counselor.id, PER_PAGE + 1, paging.offset()).await?;
     let more = rows.len() as u64 > PER_PAGE;
     let items = rows
         .into_iter()
@@ -100,6 +101,7 @@ pub async fn list(
         .collect();
     Ok(Json(OutboxList {
         items,
-        next: more.then(|| format!("/api/v1/outbox?page={}", page + 1)),
+        // `per_page` is not a parameter here, so the link names only the page.
+        next: more.then(|| format!("/api/v1/outbox?page={}", paging.page + 1)),
     }))
 }

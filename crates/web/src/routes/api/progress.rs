@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::json::ApiJson;
+use super::query::StageKey;
 use super::schema;
 use crate::app::AppState;
 use crate::auth::ApiCounselor;
@@ -136,8 +137,7 @@ pub async fn read(
             Action::ProgressViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(json))
 }
 
@@ -186,8 +186,7 @@ async fn perform(
         couple_id,
         action,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(current(state, counselor_id, couple_id).await?))
 }
 
@@ -214,9 +213,7 @@ pub async fn rate(
     ApiJson(body): ApiJson<Vec<RatingBody>>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let mut errors = FieldErrors::new();
     let mut ratings = Vec::new();
     let mut sessions = Vec::new();
@@ -276,13 +273,15 @@ pub struct ReasonBody {
     pub reason: String,
 }
 
-/// A stage in the path.
+/// A couple's stage in the path. The stage is checked by the handler (422, not 404).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)]
 pub struct StagePath {
+    /// The couple's id
+    #[param(format = Uuid)]
+    couple_id: String,
     /// Stage key.
-    #[param(schema_with = schema::stage)]
+    #[param(value_type = StageKey, inline)]
     stage: String,
 }
 
@@ -299,10 +298,7 @@ fn reason(body: &ReasonBody) -> Result<Reason, AppError> {
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/complete",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     responses(
         (status = 200, description = "The progress after completion", body = ProgressJson),
         (status = 409, description = "Markers not consistent, earlier stages open, or the gate closed; `blocking` names them", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -313,12 +309,10 @@ pub async fn complete(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     perform(&state, counselor.id, ip, id, StageAction::Complete(stage)).await
 }
@@ -328,10 +322,7 @@ pub async fn complete(
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/override",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after the override", body = ProgressJson),
@@ -344,13 +335,11 @@ pub async fn override_gate(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     let reason = reason(&body)?;
     perform(
@@ -368,10 +357,7 @@ pub async fn override_gate(
     post,
     path = "/api/v1/couples/{couple_id}/stages/{stage}/reopen",
     tag = "stages",
-    params(
-        ("couple_id" = String, Path, format = Uuid, description = "The couple's id"),
-        StagePath,
-    ),
+    params(StagePath),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The progress after reopening", body = ProgressJson),
@@ -384,13 +370,11 @@ pub async fn reopen(
     State(state): State<AppState>,
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
-    Path((couple_id, stage)): Path<(String, String)>,
+    Path(StagePath { couple_id, stage }): Path<StagePath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<ProgressJson>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let stage = api_stage(&stage)?;
     let reason = reason(&body)?;
     perform(

@@ -4,9 +4,10 @@
 //! `kintsugi_core::domain::BoundedText` (trimmed, not blank, at most N characters, no control
 //! characters except line breaks and tabs where several lines are allowed).
 //!
-//! Each function is used with `#[schema(schema_with = ..)]` or `#[param(schema_with = ..)]`.
+//! Each function is used with `#[schema(schema_with = ..)]`. Query and path parameters take
+//! their schemas from their value types instead (`query::Key`, `query::Bounded`, ...), which
+//! keeps their descriptions and marks path parameters required.
 
-use kintsugi_core::couples::caseload::CaseloadSort;
 use kintsugi_core::couples::{CoupleStatus, PartnerRole};
 use kintsugi_core::homework::Recipient;
 use kintsugi_core::sessions::Attendance;
@@ -148,11 +149,6 @@ pub fn stage() -> Object {
     keys(Stage::ALL.iter().map(|s| s.key()))
 }
 
-/// A stage key, or `complete` (all six stages complete).
-pub fn stage_filter() -> Object {
-    keys(Stage::ALL.iter().map(|s| s.key()).chain(["complete"]))
-}
-
 pub fn marker() -> Object {
     keys(Marker::ALL.iter().map(|m| m.key()))
 }
@@ -163,10 +159,6 @@ pub fn rating() -> Object {
 
 pub fn couple_status() -> Object {
     keys(CoupleStatus::ALL.iter().map(|s| s.key()))
-}
-
-pub fn caseload_sort() -> Object {
-    keys(CaseloadSort::ALL.iter().map(|s| s.key()))
 }
 
 pub fn role() -> Object {
@@ -205,10 +197,6 @@ pub fn prompt_kind() -> Object {
         "single_choice",
         "checklist",
     ])
-}
-
-pub fn link_action() -> Object {
-    keys(["send", "rotate", "revoke"])
 }
 
 /// A prompt key: 1 to 40 characters of a-z, 0-9 and `_`.

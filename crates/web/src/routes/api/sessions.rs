@@ -5,10 +5,8 @@
 //! A signed note is locked: saving or signing it again is a 409, and the lock is the database
 //! write itself (see `kintsugi_core::sessions::note_store`), so racing requests cannot both win.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use kintsugi_core::audit::{Action, Actor, Record};
@@ -26,8 +24,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::exercises::query_map;
 use super::json::ApiJson;
+use super::paging::PageParams;
+use super::query::{ApiQuery, Day};
 use super::schema;
 use crate::app::AppState;
 use crate::auth::{ApiCounselor, signature};
@@ -45,9 +44,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(note_pdf))
         .routes(routes!(report_pdf))
 }
-
-const DEFAULT_PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Wire types.
@@ -214,56 +210,12 @@ async fn own_session(
 // ---------------------------------------------------------------------------------------------
 // A couple's sessions.
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// 1-based page number.
-    #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<u64>,
-    /// 1 to 100, default 50.
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
-
-fn page_params(raw: &HashMap<String, String>) -> Result<(usize, usize), AppError> {
-    let mut errors = FieldErrors::new();
-    let mut number = |key: &str, max: usize, default: usize| {
-        raw.get(key)
-            .and_then(|v| {
-                errors.check(
-                    key,
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or(format!("must be a whole number from 1 to {max}")),
-                )
-            })
-            .unwrap_or(default)
-    };
-    let page = number("page", 1_000_000, 1);
-    let per_page = number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE);
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["page", "per_page"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    for key in unknown {
-        errors.add(key.clone(), "is not a known parameter");
-    }
-    if errors.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(AppError::Invalid(errors))
-    }
-}
-
 /// A couple's sessions, newest first, each with the state of its note.
 #[utoipa::path(
     get,
     path = "/api/v1/couples/{couple_id}/sessions",
     tag = "sessions",
-    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), ListParams),
+    params(("couple_id" = String, Path, format = Uuid, description = "The couple's id"), PageParams),
     responses(
         (status = 200, description = "One page of the couple's sessions", body = SessionList),
         (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -276,23 +228,14 @@ pub async fn list(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<SessionList>, ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
-    let (page, per_page) = page_params(&query_map(raw.as_deref())?)?;
-    let all = sessions::for_couple(&state.db, id)
-        .await
-        .map_err(AppError::from)?;
-    let total = all.len();
-    let start = (page - 1).saturating_mul(per_page).min(total);
-    let end = start.saturating_add(per_page).min(total);
-    let shown = &all[start..end];
-    let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect())
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
+    let all = sessions::for_couple(&state.db, id).await?;
+    let paging = params.paging();
+    let (shown, more) = paging.cut(&all);
+    let statuses = note_store::statuses(&state.db, shown.iter().map(|s| s.id).collect()).await?;
     state
         .views
         .record(
@@ -301,21 +244,14 @@ pub async fn list(
             Action::SessionsViewed,
             Some(Record::couple(id)),
         )
-        .await
-        .map_err(AppError::from)?;
-    let next = (end < total).then(|| {
-        format!(
-            "/api/v1/couples/{id}/sessions?page={}&per_page={per_page}",
-            page + 1
-        )
-    });
+        .await?;
     Ok(Json(SessionList {
         items: shown
             .iter()
             .map(|s| session_json(s, statuses.get(&s.id).cloned()))
             .collect(),
-        next,
-        total: total as u64,
+        next: paging.next(more, &format!("/api/v1/couples/{id}/sessions"), &[]),
+        total: all.len() as u64,
     }))
 }
 
@@ -361,17 +297,14 @@ pub async fn schedule(
     ApiJson(body): ApiJson<NewSessionBody>,
 ) -> Result<(StatusCode, Json<SessionJson>), ApiError> {
     let id = parse_id(&couple_id)?;
-    couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    couples::get(&state.db, counselor.id, id).await?;
     let new = SessionInput {
         start: StartInput::Instant(body.starts_at),
         duration_minutes: body.duration_minutes.to_string(),
         location: body.location.unwrap_or_default(),
         location_detail: body.location_detail.unwrap_or_default(),
     }
-    .parse(state.clock().now())
-    .map_err(AppError::from)?;
+    .parse(state.clock().now())?;
     let session = sessions::schedule(
         &state.db,
         state.clock(),
@@ -380,8 +313,7 @@ pub async fn schedule(
         id,
         new,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(session_json(&session, None))))
 }
 
@@ -407,9 +339,7 @@ pub async fn read(
     Path(session_id): Path<String>,
 ) -> Result<Json<SessionDetailJson>, ApiError> {
     let session = own_session(&state, &counselor, &session_id).await?;
-    let note = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?;
+    let note = note_store::get(&state.db, session.id).await?;
     state
         .views
         .record(
@@ -418,8 +348,7 @@ pub async fn read(
             Action::NoteViewed,
             Some(Record::session(session.id)),
         )
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(Json(SessionDetailJson {
         session: session_json(&session, note.as_ref().map(|n| n.note.status.clone())),
         note: note.as_ref().map(note_json),
@@ -500,8 +429,7 @@ pub async fn update(
                 current.id,
                 attendance,
             )
-            .await
-            .map_err(AppError::from)?
+            .await?
         }
         (None, true) => {
             // What is not sent stays as it was; a new kind of place starts without the old detail.
@@ -528,8 +456,7 @@ pub async fn update(
                     .unwrap_or_else(|| current.location_kind.clone()),
                 location_detail: detail,
             }
-            .parse(state.clock().now())
-            .map_err(AppError::from)?;
+            .parse(state.clock().now())?;
             sessions::reschedule(
                 &state.db,
                 state.clock(),
@@ -538,13 +465,10 @@ pub async fn update(
                 current.id,
                 new,
             )
-            .await
-            .map_err(AppError::from)?
+            .await?
         }
     };
-    let statuses = note_store::statuses(&state.db, vec![changed.id])
-        .await
-        .map_err(AppError::from)?;
+    let statuses = note_store::statuses(&state.db, vec![changed.id]).await?;
     Ok(Json(session_json(
         &changed,
         statuses.get(&changed.id).cloned(),
@@ -624,11 +548,9 @@ pub async fn save_note(
         &content,
         body.version,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let saved = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(note_json(&saved)))
 }
@@ -671,9 +593,7 @@ pub async fn sign_note(
     let session = own_session(&state, &counselor, &session_id).await?;
     // A signed note answers at once, without a password check; the signature itself is still
     // decided by the conditional write in core.
-    let existing = note_store::get(&state.db, session.id)
-        .await
-        .map_err(AppError::from)?;
+    let existing = note_store::get(&state.db, session.id).await?;
     if existing.as_ref().is_some_and(NoteRecord::is_signed) {
         return Err(AppError::Conflict("This note is already signed.".into()).into());
     }
@@ -684,9 +604,7 @@ pub async fn sign_note(
     };
     let confirmation = match proof {
         Some(proof) => {
-            signature::confirm(&state, counselor.id, counselor.email.as_str(), ip.0, proof)
-                .await
-                .map_err(ApiError::from)?
+            signature::confirm(&state, counselor.id, counselor.email.as_str(), ip.0, proof).await?
         }
         None => Err(CoreError::invalid(
             "password",
@@ -705,8 +623,7 @@ pub async fn sign_note(
         session.id,
         body.version,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Json(note_json(&signed)))
 }
 
@@ -741,7 +658,7 @@ pub async fn add_addendum(
     ApiJson(body): ApiJson<AddendumBody>,
 ) -> Result<(StatusCode, Json<AddendumJson>), ApiError> {
     let session = own_session(&state, &counselor, &session_id).await?;
-    let text = AddendumText::parse(&body.text).map_err(AppError::from)?;
+    let text = AddendumText::parse(&body.text)?;
     let addendum = note_store::add_addendum(
         &state.db,
         state.clock(),
@@ -750,8 +667,7 @@ pub async fn add_addendum(
         session.id,
         &text,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(addendum_json(&addendum))))
 }
 
@@ -781,41 +697,32 @@ pub async fn note_pdf(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ReportParams {
     /// First day (`YYYY-MM-DD`, your time zone); default: the couple's intake date.
-    #[param(schema_with = schema::date)]
-    from: Option<String>,
+    #[param(inline)]
+    from: Option<Day>,
     /// Last day, included; default: today.
-    #[param(schema_with = schema::date)]
-    to: Option<String>,
+    #[param(inline)]
+    to: Option<Day>,
 }
 
-fn report_dates(
-    raw: &HashMap<String, String>,
-    intake: NaiveDate,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
-    let mut unknown: Vec<&String> = raw
-        .keys()
-        .filter(|k| !["from", "to"].contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    if !unknown.is_empty() {
-        let mut errors = FieldErrors::new();
-        for key in unknown {
-            errors.add(key.clone(), "is not a known parameter");
-        }
-        return Err(AppError::Invalid(errors));
+impl ReportParams {
+    /// The period by core's rule, the same as on the couple page.
+    fn period(
+        &self,
+        intake: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let period = ReportPeriod::new(
+            self.from.as_ref().map(|d| d.0),
+            self.to.as_ref().map(|d| d.0),
+            intake,
+            today,
+        )?;
+        Ok((period.from, period.to))
     }
-    let period = ReportPeriod::parse(
-        raw.get("from").map(String::as_str),
-        raw.get("to").map(String::as_str),
-        intake,
-        today,
-    )?;
-    Ok((period.from, period.to))
 }
 
 /// The couple's progress report for a period, as a PDF.
@@ -836,61 +743,55 @@ pub async fn report_pdf(
     ApiCounselor(counselor): ApiCounselor,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(params): ApiQuery<ReportParams>,
 ) -> Result<Pdf, ApiError> {
     let id = parse_id(&couple_id)?;
-    let record = couples::get(&state.db, counselor.id, id)
-        .await
-        .map_err(AppError::from)?;
+    let record = couples::get(&state.db, counselor.id, id).await?;
     let today = state
         .clock()
         .now()
         .with_timezone(&counselor.timezone.tz())
         .date_naive();
-    let (from, to) = report_dates(
-        &query_map(raw.as_deref())?,
-        record.couple.intake_date,
-        today,
-    )?;
+    let (from, to) = params.period(record.couple.intake_date, today)?;
     Ok(documents::report_pdf(&state, &counselor, &actor(&counselor, ip), id, from, to).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::api::query;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
-    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    fn period(
+        raw: &str,
+        intake: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, NaiveDate), AppError> {
+        query::parse::<ReportParams>(raw)?.period(intake, today)
     }
 
     #[test]
     fn report_dates_default_to_intake_and_today() {
         let (intake, today) = (d("2026-01-05"), d("2026-04-01"));
-        assert_eq!(
-            report_dates(&query(&[]), intake, today).expect("ok"),
-            (intake, today)
-        );
+        assert_eq!(period("", intake, today).expect("ok"), (intake, today));
         assert!(
-            report_dates(&query(&[("to", "2025-12-31")]), intake, today).is_err(),
+            period("to=2025-12-31", intake, today).is_err(),
             "a period that ends before intake is refused, as on the couple page"
         );
         for bad in [
-            query(&[("from", "2026-02-30")]),
-            query(&[("from", "yesterday")]),
-            query(&[("from", "2026-03-02"), ("to", "2026-03-01")]),
-            query(&[("until", "2026-03-01")]),
+            "from=2026-02-30",
+            "from=yesterday",
+            "from=2026-03-02&to=2026-03-01",
+            "until=2026-03-01",
+            "from=2026-03-01&from=2026-03-02",
         ] {
-            assert!(matches!(
-                report_dates(&bad, intake, today),
-                Err(AppError::Invalid(_))
-            ));
+            assert!(
+                matches!(period(bad, intake, today), Err(AppError::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 }
