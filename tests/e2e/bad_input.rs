@@ -1672,7 +1672,7 @@ const QUERY_ROUTES: [(&str, &str, &str, &str, &str); 9] = [
         "GET",
         "/api/v1/couples/{couple}/report.pdf",
         "to",
-        "2026-01-31",
+        "2026-03-31",
         "true",
     ),
     (
