@@ -15,6 +15,7 @@ mod m20261129_000040_scale_indexes;
 mod m20261129_000050_data_key_state;
 mod m20261129_000060_open_homework;
 mod m20261129_000070_session_counselor;
+mod m20261207_000080_throttle_buckets;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000050_data_key_state::Migration),
             Box::new(m20261129_000060_open_homework::Migration),
             Box::new(m20261129_000070_session_counselor::Migration),
+            Box::new(m20261207_000080_throttle_buckets::Migration),
         ]
     }
 }

@@ -15,6 +15,15 @@ for z in ["Europe/Berlin", "America/New_York", "America/Los_Angeles", "Pacific/H
     if 10 <= datetime.now(ZoneInfo(z)).hour <= 18: print(z); break'
 }
 
+# The sign-in form's CSRF token from BASE/login, with its cookie kept in the curl cookie jar
+# JAR. Further arguments go to curl (e.g. --interface 127.0.0.9 to come from another address).
+login_csrf() {
+  local base=$1 jar=$2
+  shift 2
+  curl -fs --max-time 10 "$@" -c "$jar" -b "$jar" "$base/login" |
+    grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'
+}
+
 # The cookies of a curl cookie jar as one Cookie header value (HttpOnly ones included).
 jar_cookie() {
   /usr/bin/python3 - "$1" <<'PY'

@@ -553,7 +553,7 @@ mod signature_passwords {
 }
 
 /// A past session of `me` with a draft note; its id.
-async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> String {
+pub(crate) async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> String {
     use crate::sessions_api::{id_of, save_note, schedule};
     let session = id_of(&schedule(me, -days_ago).await);
     let body = serde_json::json!(
@@ -566,7 +566,7 @@ async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> St
     session
 }
 
-fn retry_after(r: &reqwest::Response) -> u64 {
+pub(crate) fn retry_after(r: &reqwest::Response) -> u64 {
     r.headers()["retry-after"]
         .to_str()
         .expect("ascii")

@@ -42,4 +42,5 @@ mod security_routes;
 mod sessions_api;
 mod sessions_pages;
 mod stages;
+mod throttle_instances;
 mod totp;

@@ -571,6 +571,9 @@ pub fn without_read_traces(mut s: BTreeMap<String, Vec<String>>) -> BTreeMap<Str
     // Keys are generated on first use (the reminder opt-out links' signing key): a one-time
     // initialisation of the server, not a change to anyone's records.
     s.remove("signing_key");
+    // Refused links and sign-in tries are counted there on PostgreSQL (the shared throttle):
+    // a trace of who tried, never a record.
+    s.remove("throttle_bucket");
     for t in TOUCHED_ON_READ {
         if let Some(rows) = s.get_mut(*t) {
             let n = rows.len();

@@ -18,7 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::throttle::SignInThrottle;
+use crate::auth::throttle::{SignInThrottle, ThrottleStore};
 use crate::config::Config;
 use crate::error::{ApiError, AppError};
 use crate::routes;
@@ -40,7 +40,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, clock: SharedClock, config: Config) -> Self {
-        let throttle = Arc::new(SignInThrottle::new(config.sign_in_attempts));
+        // Shared by every instance on PostgreSQL; in this process on SQLite.
+        let throttle = Arc::new(SignInThrottle::new(
+            config.sign_in_attempts,
+            ThrottleStore::for_database(&db),
+        ));
         Self {
             views: kintsugi_core::audit::ViewLog::start(db.clone()),
             db,
@@ -171,7 +175,7 @@ impl Server {
     }
 }
 
-/// Expired browser sessions are deleted every ten minutes.
+/// Expired browser sessions and spent throttle buckets are deleted every ten minutes.
 async fn sweep_sessions(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -181,6 +185,7 @@ async fn sweep_sessions(state: AppState) {
         {
             tracing::warn!(error = %e, "session sweep failed");
         }
+        state.throttle.sweep().await;
     }
 }
 

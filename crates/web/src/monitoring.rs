@@ -33,6 +33,7 @@ pub const OUTBOX_OLDEST_AGE: &str = "kintsugi_outbox_oldest_due_age_seconds";
 pub const MAIL_MESSAGES: &str = "kintsugi_mail_messages_total";
 pub const AUDIT_VIEWS_QUEUED: &str = "kintsugi_audit_views_queued";
 pub const AUDIT_VIEWS_LOST: &str = "kintsugi_audit_views_lost_total";
+pub const THROTTLE_FALLBACKS: &str = "kintsugi_throttle_fallbacks_total";
 
 /// The label of requests that matched no route: a fixed word, so that probing random paths
 /// cannot create new series (nor put what was typed into them).
@@ -96,6 +97,10 @@ fn describe() {
     describe_counter!(
         AUDIT_VIEWS_LOST,
         "View events the audit trail refused five times over about 3 s and that were given up."
+    );
+    describe_counter!(
+        THROTTLE_FALLBACKS,
+        "Tries the shared throttle could not count in the database, counted in this process instead, by limit (password, code, link)."
     );
     describe_counter!(
         MAIL_MESSAGES,

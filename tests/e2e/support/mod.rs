@@ -206,6 +206,23 @@ impl TestApp {
         Self::start(backend, url, dir, |_| {}).await
     }
 
+    /// Another instance of the application on this one's database, with its own connection
+    /// pool, throttles and caches, as a second `kintsugi serve` behind a load balancer. Stop it
+    /// (or drop it) before this one.
+    pub async fn another_instance(&self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = kintsugi_core::db::connect(&self.database_url)
+            .await
+            .expect("connect");
+        let mut config = Config::for_database(&self.database_url);
+        let port = smtp::free_port();
+        config.bind = format!("127.0.0.1:{port}").parse().expect("addr");
+        config.base_url = format!("http://127.0.0.1:{port}");
+        tweak(&mut config);
+        let (url, clock) = (self.database_url.clone(), self.clock.clone());
+        Self::serve(self.backend, url, dir, db, config, clock).await
+    }
+
     /// Wait until the views this server has queued for the audit trail are written (they are
     /// batched; see `kintsugi_core::audit::views`).
     pub async fn flush_audit(&self) {

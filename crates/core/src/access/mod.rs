@@ -1,9 +1,11 @@
 //! How counselors get in: browser sessions (cookie) and API tokens (bearer). Both are random
-//! secrets of which only a SHA-256 is stored.
+//! secrets of which only a SHA-256 is stored. Also the throttles' buckets when several
+//! instances share a PostgreSQL database.
 
 pub mod api_tokens;
 pub mod browser_sessions;
 pub mod secrets;
+pub mod throttle_buckets;
 pub mod totp;
 pub mod totp_pending;
 pub mod totp_store;

@@ -36,6 +36,7 @@ pub async fn confirm(
             state
                 .throttle
                 .attempt_code(counselor_id, ip)
+                .await?
                 .map_err(too_many)?;
             Ok(
                 note_store::confirm_signer_with_code(&state.db, state.clock(), counselor_id, code)
@@ -46,12 +47,14 @@ pub async fn confirm(
             state
                 .throttle
                 .password_blocked(email, ip)
+                .await?
                 .map_err(too_many)?;
             let checked = note_store::confirm_signer(&state.db, counselor_id, password).await;
             if matches!(checked, Err(CoreError::Invalid(_))) {
                 state
                     .throttle
                     .password_missed(email, ip)
+                    .await?
                     .map_err(too_many)?;
             }
             Ok(checked)

@@ -74,7 +74,7 @@ pub async fn submit(
     AnonForm(form): AnonForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let email: String = form.email.trim().chars().take(254).collect();
-    if let Err(wait) = state.throttle.attempt(&email, ip.0) {
+    if let Err(wait) = state.throttle.attempt(&email, ip.0).await? {
         audit::record_with_detail(
             &state.db,
             state.clock(),
@@ -258,7 +258,7 @@ pub async fn code_submit(
         id: Some(counselor.id),
         ..Actor::anonymous(ip.to_audit())
     };
-    if let Err(wait) = state.throttle.attempt_code(counselor.id, ip.0) {
+    if let Err(wait) = state.throttle.attempt_code(counselor.id, ip.0).await? {
         audit::record(
             &state.db,
             state.clock(),

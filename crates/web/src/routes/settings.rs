@@ -109,6 +109,7 @@ pub async fn change_password(
     if let Err(wait) = state
         .throttle
         .attempt(signed.counselor.email.as_str(), ip.0)
+        .await?
     {
         return Err(AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
@@ -266,6 +267,7 @@ pub async fn totp_confirm(
     state
         .throttle
         .attempt_code(signed.counselor.id, ip.0)
+        .await?
         .map_err(throttled)?;
     // Browsers signed in with the password alone sign in again, now with a code.
     let result = totp_store::confirm_enrolment(
@@ -319,6 +321,7 @@ pub async fn totp_disable(
     state
         .throttle
         .attempt_code(signed.counselor.id, ip.0)
+        .await?
         .map_err(throttled)?;
     let mut errors = FieldErrors::new();
     if !counselors::password_matches(&state.db, signed.counselor.id, &form.password).await? {
@@ -370,6 +373,7 @@ pub async fn totp_recovery_codes(
     state
         .throttle
         .attempt_code(signed.counselor.id, ip.0)
+        .await?
         .map_err(throttled)?;
     let code: String = form.code.chars().take(40).collect();
     let check =

@@ -22,22 +22,22 @@ pub async fn open(
     Path(secret): Path<String>,
 ) -> Result<Response, AppError> {
     // An address that keeps opening links that do not exist is guessing: it waits.
-    if let Err(wait) = state.throttle.link_open(ip.0) {
+    if let Err(wait) = state.throttle.link_open(ip.0).await? {
         return Err(AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
-    let closed = || {
-        state.throttle.link_missed(ip.0);
+    let closed = || async {
+        state.throttle.link_missed(ip.0).await?;
         Ok(ClosedPage::link_closed().into_response())
     };
     let Some(secret) = LinkSecret::parse(&secret) else {
-        return closed();
+        return closed().await;
     };
     let (link, partner) = match links::verify(&state.db, state.clock(), &secret).await? {
         Ok(found) => found,
         // Unknown, revoked and expired links all get the same kind words.
-        Err(_) => return closed(),
+        Err(_) => return closed().await,
     };
     if let Some(until) = client_sessions::paused_until(&partner, state.clock().now()) {
         return Ok(ClosedPage::paused(until, partner.timezone).into_response());

@@ -1,10 +1,6 @@
-//! Sign-in throttling: per account and per IP address, `attempts` tries per three minutes,
-//! refilled gradually (governor's GCRA). Either limit answers 429 with `Retry-After`.
-//! Codes of two-factor sign-in (the second step, confirming a signature, turning it off) have
-//! buckets of their own with the same limits, so a wrong code never costs a password try.
-//! The password that confirms a note signature shares the sign-in tries, but only wrong ones
-//! count ([`SignInThrottle::password_missed`]): a counselor signing a day's notes is never
-//! slowed, while guessing through the signature is limited exactly like guessing at sign-in.
+//! The throttles counted in this process's memory (governor's GCRA, keyed): the store on SQLite,
+//! where one process serves the database, and the fallback of the shared store when its
+//! statement fails. The rules are described in [`super`].
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,7 +11,9 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-pub struct SignInThrottle {
+use super::{LINK_MISS_FACTOR, WINDOW};
+
+pub struct MemoryThrottle {
     by_account: DefaultKeyedRateLimiter<String>,
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
     codes_by_account: DefaultKeyedRateLimiter<uuid::Uuid>,
@@ -37,12 +35,7 @@ enum Trier {
     Address(IpAddr),
 }
 
-const WINDOW: Duration = Duration::from_secs(180);
-/// Refused homework links allowed per address and window, as a multiple of the sign-in tries:
-/// people mistype or reuse an old link now and then; guessing needs millions of tries.
-const LINK_MISS_FACTOR: u32 = 3;
-
-impl SignInThrottle {
+impl MemoryThrottle {
     fn quota(burst: NonZeroU32) -> Quota {
         Quota::with_period(WINDOW / burst.get())
             .unwrap_or_else(|| Quota::per_minute(burst))
@@ -169,6 +162,23 @@ impl SignInThrottle {
         }
     }
 
+    /// Forget the keys whose tries are all back (they behave like new ones), so that many
+    /// addresses seen once do not pile up in memory.
+    pub fn sweep(&self) {
+        self.by_account.retain_recent();
+        self.by_ip.retain_recent();
+        self.codes_by_account.retain_recent();
+        self.codes_by_ip.retain_recent();
+        self.link_misses_by_ip.retain_recent();
+        let now = Instant::now();
+        if let Ok(mut blocked) = self.links_blocked.lock() {
+            blocked.retain(|_, until| *until > now);
+        }
+        if let Ok(mut blocked) = self.passwords_blocked.lock() {
+            blocked.retain(|_, until| *until > now);
+        }
+    }
+
     fn outcome(
         &self,
         refusals: [Option<governor::NotUntil<<DefaultClock as Clock>::Instant>>; 2],
@@ -191,7 +201,7 @@ mod tests {
 
     #[test]
     fn refused_links_block_every_link_open_from_that_address() {
-        let t = SignInThrottle::new(2);
+        let t = MemoryThrottle::new(2);
         let ip: IpAddr = [10, 0, 0, 9].into();
         for _ in 0..(2 * LINK_MISS_FACTOR) {
             assert!(t.link_open(Some(ip)).is_ok());
@@ -213,7 +223,7 @@ mod tests {
 
     #[test]
     fn limits_per_account_and_per_address() {
-        let t = SignInThrottle::new(3);
+        let t = MemoryThrottle::new(3);
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..3 {
             assert!(t.attempt("a@x.org", Some(ip)).is_ok());
@@ -227,7 +237,7 @@ mod tests {
 
     #[test]
     fn only_wrong_signature_passwords_count_and_they_share_the_sign_in_tries() {
-        let t = SignInThrottle::new(3);
+        let t = MemoryThrottle::new(3);
         let ip: IpAddr = [10, 0, 0, 4].into();
         // Right passwords never reach the throttle: only the check before them does.
         for _ in 0..10 {
@@ -258,7 +268,7 @@ mod tests {
 
     #[test]
     fn codes_have_their_own_buckets() {
-        let t = SignInThrottle::new(2);
+        let t = MemoryThrottle::new(2);
         let ip: IpAddr = [10, 0, 0, 3].into();
         let who = uuid::Uuid::new_v4();
         assert!(t.attempt_code(who, Some(ip)).is_ok());
