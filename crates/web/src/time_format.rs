@@ -77,7 +77,10 @@ pub fn iso_seconds(at: DateTime<Utc>, tz: TimeZone) -> String {
 /// The local date and time of a moment, as a date and a time input hold them.
 pub fn local_inputs(at: DateTime<Utc>, tz: TimeZone) -> (String, String) {
     let local = at.with_timezone(&tz.tz());
-    (iso_date(local.date_naive()), local.format("%H:%M").to_string())
+    (
+        iso_date(local.date_naive()),
+        local.format("%H:%M").to_string(),
+    )
 }
 
 #[cfg(test)]
