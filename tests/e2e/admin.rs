@@ -2,6 +2,8 @@
 //! and the practice settings (name, zone, note format, paper, reminders, waking hours, links).
 
 use kintsugi_core::practice::Role;
+use kintsugi_core::practice::settings::PaperSize;
+use kintsugi_core::sessions::notes::NoteFormat;
 use reqwest::StatusCode;
 
 use crate::db_tests;
@@ -199,8 +201,8 @@ async fn admin_changes_the_practice_settings(app: TestApp) {
         .await
         .expect("practice");
     assert_eq!(saved.name, "Harbour Counselling");
-    assert_eq!(saved.paper_size, "letter");
-    assert_eq!(saved.note_format, "SOAP");
+    assert_eq!(saved.paper_size, PaperSize::Letter);
+    assert_eq!(saved.note_format, NoteFormat::Soap);
     assert_eq!(
         (
             saved.reminder_hours_before,

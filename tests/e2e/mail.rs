@@ -7,6 +7,7 @@ use std::sync::Arc;
 use kintsugi_core::clock::{Clock, FixedClock};
 use kintsugi_core::entities::outbox_message;
 use kintsugi_core::practice::Role;
+use kintsugi_core::reminders::outbox::OutboxStatus;
 use kintsugi_web::mail::{Transport, Worker};
 use sea_orm::EntityTrait;
 
@@ -97,7 +98,7 @@ async fn a_homework_link_arrives_once_with_nothing_clinical_in_it(app: TestApp) 
         .all(&app.db)
         .await
         .expect("rows");
-    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].status, OutboxStatus::Sent);
     assert_eq!(rows[0].payload, "{}", "the link does not outlive the email");
     assert!(
         rows[0]
@@ -123,7 +124,7 @@ async fn a_server_that_is_down_means_a_retry_not_a_loss(app: TestApp) {
         .all(&app.db)
         .await
         .expect("rows");
-    assert_eq!(rows[0].status, "pending");
+    assert_eq!(rows[0].status, OutboxStatus::Pending);
     assert_eq!(rows[0].attempts, 1);
     assert!(rows[0].last_error.is_some());
     assert!(
@@ -208,7 +209,7 @@ async fn failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried(app: 
         .all(&app.db)
         .await
         .expect("rows");
-    assert_eq!(rows[0].status, "pending");
+    assert_eq!(rows[0].status, OutboxStatus::Pending);
     let r = api.get("/api/v1/outbox?page=zero").await;
     assert_eq!(r.status(), 422);
 }

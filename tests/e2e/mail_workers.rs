@@ -13,7 +13,7 @@ use std::time::Duration;
 use kintsugi_core::audit::Actor;
 use kintsugi_core::clock::{Clock, FixedClock};
 use kintsugi_core::entities::{outbox_message, practice};
-use kintsugi_core::reminders::outbox::{self, MessageKind, NewMessage};
+use kintsugi_core::reminders::outbox::{self, MessageKind, NewMessage, OutboxStatus};
 use kintsugi_core::sessions::{Location, NewSession, store as sessions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -123,7 +123,7 @@ async fn drained(app: &TestApp, limit: Duration) -> bool {
             .await
             .iter()
             .filter(|r| r.recipient == ZOE || r.recipient == RENEE)
-            .any(|r| r.status != "sent");
+            .any(|r| r.status != OutboxStatus::Sent);
         if !open {
             return true;
         }
@@ -193,7 +193,7 @@ async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: Te
     assert!(
         tried
             .iter()
-            .all(|r| r.status == "pending" && r.attempts == 2)
+            .all(|r| r.status == OutboxStatus::Pending && r.attempts == 2)
     );
 
     // The server comes back.
@@ -208,7 +208,10 @@ async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: Te
         .filter(|r| tried.iter().any(|t| t.id == r.id))
         .collect();
     assert_eq!(all.len(), n);
-    assert!(all.iter().all(|r| r.status == "sent"), "everything went");
+    assert!(
+        all.iter().all(|r| r.status == OutboxStatus::Sent),
+        "everything went"
+    );
     let mails = smtp.mails();
     assert_eq!(mails.len(), n, "each message exactly once");
     let ids: HashSet<String> = mails
@@ -247,7 +250,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
     let snapshot = rows(&app).await;
     let in_flight: HashSet<String> = snapshot
         .iter()
-        .filter(|r| r.status == "sending")
+        .filter(|r| r.status == OutboxStatus::Sending)
         .map(|r| format!("<{}@kintsugi.outbox>", r.id))
         .collect();
     assert!(
@@ -256,7 +259,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
         in_flight.len()
     );
     assert!(
-        snapshot.iter().any(|r| r.status != "sent"),
+        snapshot.iter().any(|r| r.status != OutboxStatus::Sent),
         "killed mid-way, not after the end"
     );
     // Five minutes pass: the dead worker's lease runs out.
@@ -265,7 +268,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
             outbox_message::Column::ClaimedUntil,
             Expr::value(app.clock.now() - chrono::Duration::minutes(1)),
         )
-        .filter(outbox_message::Column::Status.eq("sending"))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending))
         .exec(&app.db)
         .await
         .expect("lease runs out");

@@ -20,6 +20,7 @@ use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::prompts::{PromptKind, RawAnswer};
 use kintsugi_core::homework::{Visibility, responses};
 use kintsugi_core::practice::Role;
+use kintsugi_core::reminders::outbox::OutboxStatus;
 use kintsugi_core::sessions::{Attendance, Location, NewSession, store as sessions};
 use kintsugi_core::stages::Stage;
 use kintsugi_web::mail::worker::Tally;
@@ -199,7 +200,7 @@ async fn pending(app: &TestApp, kind: &str) -> Vec<outbox_message::Model> {
     rows(app)
         .await
         .into_iter()
-        .filter(|m| m.kind == kind && m.status == "pending")
+        .filter(|m| m.kind == kind && m.status == OutboxStatus::Pending)
         .collect()
 }
 
@@ -239,7 +240,7 @@ async fn assert_client_mail(app: &TestApp, m: &Mail, forbidden: &[String]) {
         .into_iter()
         .find(|r| r.message_id.as_deref() == Some(&format!("<{}>", m.message_id)))
         .expect("the Message-ID names its outbox row");
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, OutboxStatus::Sent);
     assert_eq!(row.recipient, m.to);
     assert_eq!(row.payload, "{}", "the payload is forgotten once sent");
     let unsubscribe = m.header("List-Unsubscribe").expect("List-Unsubscribe");
@@ -495,7 +496,7 @@ async fn held_until_eight(
             .await
             .iter()
             .filter(|m| m.couple_id == Some(c.id))
-            .all(|m| m.status == "sent"),
+            .all(|m| m.status == OutboxStatus::Sent),
         "{zone}: every reminder of this couple was sent"
     );
 }

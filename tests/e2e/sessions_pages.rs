@@ -5,7 +5,7 @@
 
 use chrono::{Duration, Utc};
 use kintsugi_core::entities::{assignment, audit_event, marker_rating, note, note_addendum};
-use kintsugi_core::sessions::notes::NoteContent;
+use kintsugi_core::sessions::notes::{NoteContent, NoteStatus};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -369,7 +369,7 @@ async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {
     let body = r.text().await.expect("body");
     assert!(body.contains("does not match your password"), "{body}");
     let stored = stored_note(&app, id).await.expect("draft");
-    assert_eq!(stored.status, "draft");
+    assert_eq!(stored.status, NoteStatus::Draft);
     assert!(stored.body.contains("on time"));
 
     let mut fields = note_fields(
@@ -381,7 +381,7 @@ async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {
     let r = s.b.post_with(&note_url, &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let signed = stored_note(&app, id).await.expect("note");
-    assert_eq!(signed.status, "signed");
+    assert_eq!(signed.status, NoteStatus::Signed);
     assert!(signed.signed_by.is_some() && signed.signed_at.is_some());
     let content = NoteContent::from_body(&signed.body).expect("content");
     let hash = signed.content_hash.clone().expect("hash");
@@ -462,7 +462,7 @@ async fn a_raced_double_signature_signs_once(app: TestApp) {
     statuses.sort();
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
     let signed = stored_note(&app, id).await.expect("note");
-    assert_eq!(signed.status, "signed");
+    assert_eq!(signed.status, NoteStatus::Signed);
     let signatures = audit_event::Entity::find()
         .filter(audit_event::Column::RecordId.eq(id))
         .filter(audit_event::Column::Action.eq("note_signed"))

@@ -1025,7 +1025,7 @@ async fn the_requirement_is_read_with_the_session_limits_not_per_request(t: Totp
     kintsugi_core::entities::practice::Entity::update_many()
         .col_expr(
             kintsugi_core::entities::practice::Column::TotpRequired,
-            sea_orm::sea_query::Expr::value("everyone"),
+            sea_orm::sea_query::Expr::value(kintsugi_core::access::totp::TotpRequirement::Everyone),
         )
         .exec(&t.app.db)
         .await

@@ -156,7 +156,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let drained_in = started.elapsed();
     let sent = kintsugi_core::entities::outbox_message::Entity::find()
-        .filter(kintsugi_core::entities::outbox_message::Column::Status.eq("sent"))
+        .filter(
+            kintsugi_core::entities::outbox_message::Column::Status
+                .eq(kintsugi_core::reminders::outbox::OutboxStatus::Sent),
+        )
         .count(&db)
         .await?;
     let received = std::fs::read_dir(maildir.join("new"))?.count();

@@ -16,6 +16,8 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
+use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use uuid::Uuid;
 
@@ -268,12 +270,20 @@ pub fn recovery_fingerprint(canonical: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The practice's requirement.
 
-/// Who must use two-factor sign-in (a practice setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Who must use two-factor sign-in (a practice setting, stored in `practice.totp_required`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum TotpRequirement {
     #[default]
+    #[sea_orm(string_value = "none")]
+    #[serde(rename = "none")]
     Nobody,
+    #[sea_orm(string_value = "admins")]
     Admins,
+    #[sea_orm(string_value = "everyone")]
     Everyone,
 }
 
@@ -495,6 +505,11 @@ mod tests {
 
     #[test]
     fn requirement_keys_and_roles() {
+        use sea_orm::ActiveEnum;
+        for r in TotpRequirement::ALL {
+            assert_eq!(r.to_value(), r.key(), "stored as before");
+            assert_eq!(serde_json::to_value(r).expect("json"), r.key());
+        }
         for r in TotpRequirement::ALL {
             assert_eq!(TotpRequirement::from_key(r.key()), Some(r));
         }

@@ -196,7 +196,7 @@ async fn settle_outbox(db: &DatabaseConnection, clock: &dyn Clock) -> Result<(),
     use crate::entities::outbox_message;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let due = outbox_message::Entity::find()
-        .filter(outbox_message::Column::Status.eq(crate::reminders::outbox::STATUS_PENDING))
+        .filter(outbox_message::Column::Status.eq(crate::reminders::outbox::OutboxStatus::Pending))
         .filter(outbox_message::Column::ScheduledAt.lte(clock.now()))
         .all(db)
         .await?;

@@ -1,4 +1,5 @@
 //! The `note` table.
+use crate::sessions::notes::{NoteFormat, NoteStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,10 +8,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub session_id: Uuid,
-    pub format: String,
+    pub format: NoteFormat,
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    pub status: String,
+    pub status: NoteStatus,
     pub signed_by: Option<Uuid>,
     pub signed_at: Option<DateTimeUtc>,
     pub content_hash: Option<String>,

@@ -1,4 +1,5 @@
 //! The `outbox_message` table.
+use crate::reminders::outbox::OutboxStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,7 +17,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     pub scheduled_at: DateTimeUtc,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,

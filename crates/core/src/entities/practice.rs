@@ -1,5 +1,8 @@
 //! The `practice` table.
+use crate::access::totp::TotpRequirement;
 use crate::domain::TimeZone;
+use crate::practice::settings::PaperSize;
+use crate::sessions::notes::NoteFormat;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,12 +16,12 @@ pub struct Model {
     pub quiet_hours_start: i32,
     pub quiet_hours_end: i32,
     pub link_expiry_days: i32,
-    pub note_format: String,
-    pub paper_size: String,
+    pub note_format: NoteFormat,
+    pub paper_size: PaperSize,
     /// Minutes a counselor's browser session may sit unused before it ends.
     pub session_idle_minutes: i32,
     /// Who must sign in with a TOTP code: `none`, `admins` or `everyone`.
-    pub totp_required: String,
+    pub totp_required: TotpRequirement,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,6 +1,8 @@
 //! The practice record: one per installation, created on first need.
 
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::totp::TotpRequirement;
@@ -8,8 +10,40 @@ use crate::clock::Clock;
 use crate::domain::TimeZone;
 use crate::entities::practice;
 use crate::error::CoreError;
+use crate::sessions::notes::NoteFormat;
 
 pub const DEFAULT_NAME: &str = "Kintsugi practice";
+
+/// The paper the practice's PDFs are laid out on, as stored in `practice.paper_size`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum PaperSize {
+    #[default]
+    #[sea_orm(string_value = "a4")]
+    A4,
+    /// US Letter.
+    #[sea_orm(string_value = "letter")]
+    Letter,
+}
+
+impl PaperSize {
+    pub const ALL: [PaperSize; 2] = [PaperSize::A4, PaperSize::Letter];
+
+    /// `a4` or `letter`, as stored and as the settings form posts it.
+    pub fn key(self) -> &'static str {
+        match self {
+            PaperSize::A4 => "a4",
+            PaperSize::Letter => "letter",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key.trim())
+    }
+}
 
 /// The practice, creating it with sane defaults when the database is new.
 pub async fn ensure(
@@ -31,10 +65,10 @@ pub async fn ensure(
         quiet_hours_start: Set(8),
         quiet_hours_end: Set(21),
         link_expiry_days: Set(90),
-        note_format: Set("DAP".to_owned()),
-        paper_size: Set("a4".to_owned()),
+        note_format: Set(NoteFormat::Dap),
+        paper_size: Set(PaperSize::A4),
         session_idle_minutes: Set(30),
-        totp_required: Set(TotpRequirement::Nobody.key().to_owned()),
+        totp_required: Set(TotpRequirement::Nobody),
         created_at: Set(clock.now()),
     };
     Ok(model.insert(db).await?)
@@ -74,9 +108,8 @@ pub struct PracticeInput {
 pub struct PracticeSettings {
     pub name: crate::domain::CoupleLabel,
     pub timezone: TimeZone,
-    pub note_format: crate::sessions::notes::NoteFormat,
-    /// `a4` or `letter`.
-    pub paper_size: &'static str,
+    pub note_format: NoteFormat,
+    pub paper_size: PaperSize,
     pub reminder_hours_before: i32,
     pub quiet_hours_start: i32,
     pub quiet_hours_end: i32,
@@ -84,11 +117,6 @@ pub struct PracticeSettings {
     pub session_idle_minutes: i32,
     /// Who must sign in with a TOTP code; `None` keeps the current setting.
     pub totp_required: Option<TotpRequirement>,
-}
-
-/// Who must sign in with a TOTP code (an unknown stored value counts as nobody, the default).
-pub fn totp_requirement(p: &practice::Model) -> TotpRequirement {
-    TotpRequirement::from_key(&p.totp_required).unwrap_or_default()
 }
 
 fn whole(raw: &str, min: i32, max: i32, unit: &str) -> Result<i32, String> {
@@ -108,14 +136,14 @@ impl PracticeInput {
         Self {
             name: p.name.clone(),
             timezone: p.timezone.to_string(),
-            note_format: p.note_format.clone(),
-            paper_size: p.paper_size.clone(),
+            note_format: p.note_format.key().to_owned(),
+            paper_size: p.paper_size.key().to_owned(),
             reminder_hours_before: p.reminder_hours_before.to_string(),
             quiet_hours_start: p.quiet_hours_start.to_string(),
             quiet_hours_end: p.quiet_hours_end.to_string(),
             link_expiry_days: p.link_expiry_days.to_string(),
             session_idle_minutes: p.session_idle_minutes.to_string(),
-            totp_required: totp_requirement(p).key().to_owned(),
+            totp_required: p.totp_required.key().to_owned(),
         }
     }
 
@@ -141,16 +169,11 @@ impl PracticeInput {
         let timezone = errors.check("timezone", TimeZone::parse(&self.timezone));
         let note_format = errors.check(
             "note_format",
-            crate::sessions::notes::NoteFormat::from_key(&self.note_format)
-                .ok_or("choose DAP or SOAP"),
+            NoteFormat::from_key(&self.note_format).ok_or("choose DAP or SOAP"),
         );
         let paper_size = errors.check(
             "paper_size",
-            match self.paper_size.trim() {
-                "a4" => Ok("a4"),
-                "letter" => Ok("letter"),
-                _ => Err("choose A4 or US Letter"),
-            },
+            PaperSize::from_key(&self.paper_size).ok_or("choose A4 or US Letter"),
         );
         let lead = errors.check(
             "reminder_hours_before",
@@ -217,15 +240,15 @@ pub async fn update(
     let mut active: practice::ActiveModel = practice.into();
     active.name = Set(s.name.into_inner());
     active.timezone = Set(s.timezone);
-    active.note_format = Set(s.note_format.key().to_owned());
-    active.paper_size = Set(s.paper_size.to_owned());
+    active.note_format = Set(s.note_format);
+    active.paper_size = Set(s.paper_size);
     active.reminder_hours_before = Set(s.reminder_hours_before);
     active.quiet_hours_start = Set(s.quiet_hours_start);
     active.quiet_hours_end = Set(s.quiet_hours_end);
     active.link_expiry_days = Set(s.link_expiry_days);
     active.session_idle_minutes = Set(s.session_idle_minutes);
     if let Some(required) = s.totp_required {
-        active.totp_required = Set(required.key().to_owned());
+        active.totp_required = Set(required);
     }
     let tx = crate::db::begin_write(db).await?;
     let saved = active.update(&tx).await?;
@@ -262,9 +285,14 @@ mod tests {
 
     #[test]
     fn valid_settings_parse() {
+        use sea_orm::ActiveEnum;
+        for p in PaperSize::ALL {
+            assert_eq!(p.to_value(), p.key(), "stored as before");
+            assert_eq!(PaperSize::from_key(p.key()), Some(p));
+        }
         let s = input().parse().expect("valid");
-        assert_eq!(s.paper_size, "letter");
-        assert_eq!(s.note_format.key(), "SOAP");
+        assert_eq!(s.paper_size, PaperSize::Letter);
+        assert_eq!(s.note_format, NoteFormat::Soap);
         assert_eq!(s.totp_required, Some(TotpRequirement::Admins));
         let kept = PracticeInput {
             totp_required: String::new(),

@@ -1,6 +1,7 @@
 //! The outbox: durable, deduplicated messages waiting to be sent by the mail worker.
 
 use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -161,7 +162,7 @@ pub async fn enqueue_about(
         subject_id: Set(subject.map(|s| s.id)),
         payload: Set(message.payload.to_string()),
         scheduled_at: Set(message.scheduled_at),
-        status: Set(STATUS_PENDING.to_owned()),
+        status: Set(OutboxStatus::Pending),
         attempts: Set(0),
         last_error: Set(None),
         dedupe_key: Set(message.dedupe_key),
@@ -182,10 +183,37 @@ pub async fn enqueue_about(
     }
 }
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_SENDING: &str = "sending";
-pub const STATUS_SENT: &str = "sent";
-pub const STATUS_FAILED: &str = "failed";
+/// Where a message is on its way out, as stored in `outbox_message.status`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for its time (or for a retry).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Claimed by a worker, in flight until its lease runs out.
+    #[sea_orm(string_value = "sending")]
+    Sending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Given up after the last attempt; the counselor may try it again.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl OutboxStatus {
+    /// As stored and as the API spells it.
+    pub fn key(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
 
 /// Forget the pending (not yet claimed) messages about a record, of the given kinds: the
 /// record changed and the caller queues what is still wanted. A message a worker is sending at
@@ -200,7 +228,7 @@ pub async fn withdraw_pending(
         .filter(outbox_message::Column::SubjectKind.eq(subject.kind))
         .filter(outbox_message::Column::SubjectId.eq(subject.id))
         .filter(outbox_message::Column::Kind.is_in(kinds.iter().map(|k| k.key())))
-        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending))
         .exec(db)
         .await?;
     Ok(res.rows_affected)
@@ -215,7 +243,7 @@ pub async fn withdraw_partner_reminders(
     let res = outbox_message::Entity::delete_many()
         .filter(outbox_message::Column::PartnerId.eq(partner_id))
         .filter(outbox_message::Column::Kind.is_in(MessageKind::reminder_keys()))
-        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending))
         .exec(db)
         .await?;
     Ok(res.rows_affected)
@@ -231,7 +259,7 @@ pub async fn has_pending_for_partner(
     Ok(outbox_message::Entity::find()
         .filter(outbox_message::Column::PartnerId.eq(partner_id))
         .filter(outbox_message::Column::Kind.is_in(kinds.iter().map(|k| k.key())))
-        .filter(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending))
         .count(db)
         .await?
         > 0)
@@ -286,7 +314,10 @@ pub async fn claim_due(
         return Ok(Vec::new());
     }
     outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value(STATUS_SENDING))
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxStatus::Sending),
+        )
         .col_expr(
             outbox_message::Column::ClaimedUntil,
             Expr::value(now + LEASE),
@@ -297,7 +328,7 @@ pub async fn claim_due(
         .await?;
     let claimed = outbox_message::Entity::find()
         .filter(outbox_message::Column::Id.is_in(ids))
-        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending))
         .order_by_asc(outbox_message::Column::ScheduledAt)
         .all(&tx)
         .await?;
@@ -308,10 +339,10 @@ pub async fn claim_due(
 fn claimable(now: DateTime<Utc>) -> sea_orm::Condition {
     use sea_orm::{ColumnTrait, Condition};
     Condition::any()
-        .add(outbox_message::Column::Status.eq(STATUS_PENDING))
+        .add(outbox_message::Column::Status.eq(OutboxStatus::Pending))
         .add(
             Condition::all()
-                .add(outbox_message::Column::Status.eq(STATUS_SENDING))
+                .add(outbox_message::Column::Status.eq(OutboxStatus::Sending))
                 .add(outbox_message::Column::ClaimedUntil.lt(now)),
         )
 }
@@ -325,14 +356,17 @@ pub async fn hold_until(
 ) -> Result<(), CoreError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value(STATUS_PENDING))
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxStatus::Pending),
+        )
         .col_expr(outbox_message::Column::ScheduledAt, Expr::value(until))
         .col_expr(
             outbox_message::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(outbox_message::Column::Id.eq(id))
-        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending))
         .exec(db)
         .await?;
     Ok(())
@@ -344,7 +378,7 @@ pub async fn drop_claimed(db: &impl ConnectionTrait, id: Uuid) -> Result<(), Cor
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     outbox_message::Entity::delete_many()
         .filter(outbox_message::Column::Id.eq(id))
-        .filter(outbox_message::Column::Status.eq(STATUS_SENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending))
         .exec(db)
         .await?;
     Ok(())
@@ -370,7 +404,10 @@ pub async fn mark_sent(
 ) -> Result<(), CoreError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value("sent"))
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxStatus::Sent),
+        )
         .col_expr(outbox_message::Column::SentAt, Expr::value(now))
         .col_expr(outbox_message::Column::MessageId, Expr::value(message_id))
         .col_expr(outbox_message::Column::Payload, Expr::value("{}"))
@@ -423,7 +460,11 @@ pub async fn mark_attempt_failed(
     outbox_message::Entity::update_many()
         .col_expr(
             outbox_message::Column::Status,
-            Expr::value(if gave_up { "failed" } else { "pending" }),
+            Expr::value(if gave_up {
+                OutboxStatus::Failed
+            } else {
+                OutboxStatus::Pending
+            }),
         )
         .col_expr(outbox_message::Column::Attempts, Expr::value(attempts))
         .col_expr(outbox_message::Column::LastError, Expr::value(error))
@@ -465,7 +506,7 @@ pub async fn failed_count(db: &impl ConnectionTrait, counselor_id: Uuid) -> Resu
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     Ok(outbox_message::Entity::find()
         .filter(outbox_message::Column::CounselorId.eq(counselor_id))
-        .filter(outbox_message::Column::Status.eq("failed"))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Failed))
         .count(db)
         .await?)
 }
@@ -498,7 +539,9 @@ pub async fn backlog(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Ba
             Expr::col(outbox_message::Column::ScheduledAt).min(),
             "oldest",
         )
-        .filter(outbox_message::Column::Status.is_in([STATUS_PENDING, STATUS_SENDING]))
+        .filter(
+            outbox_message::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]),
+        )
         .filter(outbox_message::Column::ScheduledAt.lte(now))
         .group_by(outbox_message::Column::Kind)
         .into_tuple()
@@ -527,12 +570,15 @@ pub async fn retry(
 ) -> Result<(), CoreError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     let res = outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value("pending"))
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxStatus::Pending),
+        )
         .col_expr(outbox_message::Column::Attempts, Expr::value(0))
         .col_expr(outbox_message::Column::ScheduledAt, Expr::value(now))
         .filter(outbox_message::Column::Id.eq(id))
         .filter(outbox_message::Column::CounselorId.eq(counselor_id))
-        .filter(outbox_message::Column::Status.eq("failed"))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Failed))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
@@ -558,6 +604,18 @@ pub fn kind_label(kind: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The enum stores, and the API shows, the strings the column always held.
+    #[test]
+    fn statuses_keep_their_stored_strings() {
+        use sea_orm::{ActiveEnum, Iterable};
+        let keys: Vec<_> = OutboxStatus::iter().map(OutboxStatus::key).collect();
+        assert_eq!(keys, ["pending", "sending", "sent", "failed"]);
+        for s in OutboxStatus::iter() {
+            assert_eq!(s.to_value(), s.key());
+            assert_eq!(serde_json::to_value(s).expect("json"), s.key());
+        }
+    }
 
     #[test]
     fn retries_back_off() {

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::notes::{AddendumText, NoteContent};
+use super::notes::{AddendumText, NoteContent, NoteStatus};
 use super::store;
 use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
@@ -22,9 +22,6 @@ use crate::db::begin_write;
 use crate::entities::{note, note_addendum};
 use crate::error::CoreError;
 use crate::practice::counselors;
-
-pub const DRAFT: &str = "draft";
-pub const SIGNED: &str = "signed";
 
 const LOCKED: &str = "This note is signed and locked. Add an addendum instead.";
 const STALE: &str = "This note was changed elsewhere since you opened it. Reload the page to see \
@@ -40,7 +37,7 @@ pub struct NoteRecord {
 
 impl NoteRecord {
     pub fn is_signed(&self) -> bool {
-        self.note.status == SIGNED
+        self.note.status == NoteStatus::Signed
     }
 }
 
@@ -75,13 +72,13 @@ pub async fn get(
 pub async fn statuses(
     db: &impl ConnectionTrait,
     session_ids: Vec<Uuid>,
-) -> Result<std::collections::HashMap<Uuid, String>, CoreError> {
+) -> Result<std::collections::HashMap<Uuid, NoteStatus>, CoreError> {
     if session_ids.is_empty() {
         return Ok(Default::default());
     }
     use sea_orm::QuerySelect;
     // Two columns only: the bodies (sealed, often long) are not needed for a status.
-    let rows: Vec<(Uuid, String)> = note::Entity::find()
+    let rows: Vec<(Uuid, NoteStatus)> = note::Entity::find()
         .select_only()
         .column(note::Column::SessionId)
         .column(note::Column::Status)
@@ -120,9 +117,9 @@ pub async fn save_draft(
             note::ActiveModel {
                 id: Set(id),
                 session_id: Set(session_id),
-                format: Set(content.format().key().to_owned()),
+                format: Set(content.format()),
                 body: Set(crypto::seal(Field::NoteBody, id, &content.to_body())?),
-                status: Set(DRAFT.to_owned()),
+                status: Set(NoteStatus::Draft),
                 signed_by: Set(None),
                 signed_at: Set(None),
                 content_hash: Set(None),
@@ -134,14 +131,14 @@ pub async fn save_draft(
             .await?
         }
         Some(current) => {
-            if current.status == SIGNED {
+            if current.status == NoteStatus::Signed {
                 return Err(CoreError::Conflict(LOCKED.into()));
             }
             if expected_version.is_some_and(|v| v != current.version) {
                 return Err(CoreError::Conflict(STALE.into()));
             }
             let result = note::Entity::update_many()
-                .col_expr(note::Column::Format, Expr::value(content.format().key()))
+                .col_expr(note::Column::Format, Expr::value(content.format()))
                 .col_expr(
                     note::Column::Body,
                     Expr::value(crypto::seal(
@@ -153,7 +150,7 @@ pub async fn save_draft(
                 .col_expr(note::Column::Version, Expr::value(current.version + 1))
                 .col_expr(note::Column::UpdatedAt, Expr::value(now))
                 .filter(note::Column::Id.eq(current.id))
-                .filter(note::Column::Status.eq(DRAFT))
+                .filter(note::Column::Status.eq(NoteStatus::Draft))
                 .filter(note::Column::Version.eq(current.version))
                 .exec(&tx)
                 .await?;
@@ -267,7 +264,7 @@ pub async fn sign(
     }
     let hash = current.content.content_hash(session_id);
     let result = note::Entity::update_many()
-        .col_expr(note::Column::Status, Expr::value(SIGNED))
+        .col_expr(note::Column::Status, Expr::value(NoteStatus::Signed))
         .col_expr(
             note::Column::SignedBy,
             Expr::value(Some(confirmed.counselor_id)),
@@ -280,7 +277,7 @@ pub async fn sign(
         )
         .col_expr(note::Column::UpdatedAt, Expr::value(now))
         .filter(note::Column::Id.eq(current.note.id))
-        .filter(note::Column::Status.eq(DRAFT))
+        .filter(note::Column::Status.eq(NoteStatus::Draft))
         .filter(note::Column::Version.eq(current.note.version))
         .exec(&tx)
         .await?;
@@ -316,7 +313,7 @@ pub async fn add_addendum(
         .filter(note::Column::SessionId.eq(session_id))
         .one(&tx)
         .await?
-        .filter(|n| n.status == SIGNED)
+        .filter(|n| n.status == NoteStatus::Signed)
         .ok_or_else(|| {
             CoreError::Conflict(
                 "Addenda are for signed notes. While the note is a draft, edit it instead.".into(),

@@ -1,6 +1,8 @@
 //! Session notes as the counselor writes them: the format (DAP or SOAP), its sections, and
-//! the SHA-256 content hash that a signature records. Pure: no database here.
+//! the SHA-256 content hash that a signature records. Pure: no database here (the enums only
+//! say how they are stored).
 
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -12,12 +14,40 @@ pub const MAX_SECTION: usize = 40_000;
 /// Longest addendum, in characters.
 pub const MAX_ADDENDUM: usize = 20_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "UPPERCASE")]
 pub enum NoteFormat {
     /// Data, assessment, plan.
+    #[sea_orm(string_value = "DAP")]
     Dap,
     /// Subjective, objective, assessment, plan.
+    #[sea_orm(string_value = "SOAP")]
     Soap,
+}
+
+/// A note's state, as stored in `note.status`: a draft may be saved again, a signed note is
+/// locked (only addenda follow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum NoteStatus {
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "signed")]
+    Signed,
+}
+
+impl NoteStatus {
+    /// `draft` or `signed`, as stored and as the API spells it.
+    pub fn key(self) -> &'static str {
+        match self {
+            NoteStatus::Draft => "draft",
+            NoteStatus::Signed => "signed",
+        }
+    }
 }
 
 impl NoteFormat {
@@ -237,6 +267,29 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// The enums store, and the API shows, the strings the columns always held.
+    #[test]
+    fn format_and_status_keep_their_stored_strings() {
+        use sea_orm::{ActiveEnum, Iterable};
+        for f in NoteFormat::iter() {
+            assert_eq!(f.to_value(), f.key());
+            assert_eq!(serde_json::to_value(f).expect("json"), f.key());
+            assert_eq!(NoteFormat::from_key(f.key()), Some(f));
+        }
+        assert_eq!(
+            NoteFormat::iter().map(NoteFormat::key).collect::<Vec<_>>(),
+            ["DAP", "SOAP"]
+        );
+        for s in NoteStatus::iter() {
+            assert_eq!(s.to_value(), s.key());
+            assert_eq!(serde_json::to_value(s).expect("json"), s.key());
+        }
+        assert_eq!(
+            NoteStatus::iter().map(NoteStatus::key).collect::<Vec<_>>(),
+            ["draft", "signed"]
+        );
+    }
 
     fn parse(format: &str, pairs: &[(&str, &str)]) -> Result<NoteContent, CoreError> {
         let map: HashMap<&str, &str> = pairs.iter().copied().collect();

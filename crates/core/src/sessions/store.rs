@@ -84,7 +84,7 @@ pub struct DaySession {
     pub session: Session,
     pub couple_label: String,
     /// The note's status, if a note was started.
-    pub note_status: Option<String>,
+    pub note_status: Option<crate::sessions::notes::NoteStatus>,
 }
 
 /// The counselor's sessions on their local calendar day containing `now` (cancelled ones too:

@@ -50,7 +50,7 @@ impl SessionLimitsCache {
                 idle: Duration::minutes(i64::from(practice.session_idle_minutes.clamp(5, 60))),
                 ..SessionLimits::default()
             },
-            totp: settings::totp_requirement(&practice),
+            totp: practice.totp_required,
         };
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some((now, rules));

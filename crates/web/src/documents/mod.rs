@@ -145,11 +145,11 @@ async fn render(
         .map_err(|e| AppError::Internal(format!("PDF rendering failed: {e}")))
 }
 
-/// The practice's paper: US Letter when set so, A4 otherwise.
+/// The practice's paper.
 fn paper(practice: &practice::Model) -> PaperSize {
-    match practice.paper_size.trim().to_ascii_lowercase().as_str() {
-        "letter" | "us-letter" | "us_letter" => PaperSize::Letter,
-        _ => PaperSize::A4,
+    match practice.paper_size {
+        kintsugi_core::practice::settings::PaperSize::A4 => PaperSize::A4,
+        kintsugi_core::practice::settings::PaperSize::Letter => PaperSize::Letter,
     }
 }
 
@@ -184,6 +184,8 @@ fn partner_name(record: &CoupleRecord, role: PartnerRole) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
+    use kintsugi_core::domain::TimeZone;
 
     #[test]
     fn file_names_carry_dates_only() {

@@ -77,7 +77,12 @@ pub(super) async fn document(
         .collect();
 
     let (format, sections, signature, addenda) = match &note {
-        None => (practice.note_format.clone(), Vec::new(), None, Vec::new()),
+        None => (
+            practice.note_format.key().to_owned(),
+            Vec::new(),
+            None,
+            Vec::new(),
+        ),
         Some(n) => {
             let sections = n
                 .content

@@ -304,7 +304,7 @@ async fn couple_sessions(
     let rows: Vec<SessionRow> = all
         .iter()
         .map(|s| {
-            let note = notes.get(&s.id).map(String::as_str);
+            let note = notes.get(&s.id).copied();
             SessionRow::new(s, &record.couple.label, note, tz, now)
         })
         .collect();

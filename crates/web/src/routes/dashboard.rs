@@ -116,15 +116,7 @@ pub async fn show(
     let (today, hidden) = day.cut(today);
     let today_sessions = today
         .iter()
-        .map(|d| {
-            SessionRow::new(
-                &d.session,
-                &d.couple_label,
-                d.note_status.as_deref(),
-                tz,
-                now,
-            )
-        })
+        .map(|d| SessionRow::new(&d.session, &d.couple_label, d.note_status, tz, now))
         .collect();
     let rows = page
         .items

@@ -380,7 +380,7 @@ struct SessionJson {
 #[derive(Serialize)]
 struct NoteJson {
     format: &'static str,
-    status: String,
+    status: kintsugi_core::sessions::notes::NoteStatus,
     sections: Vec<SectionJson>,
     signed_by: Option<String>,
     signed_at: Option<DateTime<Utc>>,
@@ -424,7 +424,7 @@ impl SessionJson {
                 let name = |id: Uuid| names.get(&id).cloned().unwrap_or_default();
                 Some(NoteJson {
                     format: n.content.format().key(),
-                    status: n.note.status.clone(),
+                    status: n.note.status,
                     sections: n
                         .content
                         .sections()

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kintsugi_core::reminders::outbox;
+use kintsugi_core::reminders::outbox::{self, OutboxStatus};
 
 use crate::app::AppState;
 use crate::auth::Signed;
@@ -34,15 +34,18 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Outbo
             kind: outbox::kind_label(&m.kind),
             recipient: m.recipient,
             created: when(m.created_at, tz),
-            status: m.status.clone(),
+            status: m.status,
             sent: m.sent_at.map(|t| when(t, tz)),
-            next_try: (m.status == "pending" && m.attempts > 0).then(|| when(m.scheduled_at, tz)),
+            next_try: (m.status == OutboxStatus::Pending && m.attempts > 0)
+                .then(|| when(m.scheduled_at, tz)),
             // Reminders and emails held for the recipient's waking hours.
-            goes_out: (m.status == "pending" && m.attempts == 0 && m.scheduled_at > now)
+            goes_out: (m.status == OutboxStatus::Pending
+                && m.attempts == 0
+                && m.scheduled_at > now)
                 .then(|| when(m.scheduled_at, tz)),
             attempts: m.attempts,
             last_error: m.last_error.map(|e| e.chars().take(200).collect()),
-            failed: m.status == "failed",
+            failed: m.status == OutboxStatus::Failed,
         })
         .collect();
     Ok(OutboxPage {

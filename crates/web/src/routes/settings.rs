@@ -169,7 +169,7 @@ pub async fn sign_out_everywhere(
 async fn totp_view(state: &AppState, signed: &Signed) -> Result<TotpPage, AppError> {
     let status = totp_store::status(&state.db, state.clock(), &signed.counselor).await?;
     let practice = practice_settings::ensure(&state.db, state.clock()).await?;
-    let required = practice_settings::totp_requirement(&practice).applies_to(signed.counselor.role);
+    let required = practice.totp_required.applies_to(signed.counselor.role);
     let pending = match status.pending {
         Some(secret) => {
             let uri = secret.otpauth_uri(

@@ -9,7 +9,7 @@ pub struct OutboxRow {
     pub kind: &'static str,
     pub recipient: String,
     pub created: String,
-    pub status: String,
+    pub status: kintsugi_core::reminders::outbox::OutboxStatus,
     pub sent: Option<String>,
     pub next_try: Option<String>,
     pub goes_out: Option<String>,

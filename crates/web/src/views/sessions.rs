@@ -6,6 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use chrono::{DateTime, Utc};
 use kintsugi_core::domain::TimeZone;
+use kintsugi_core::sessions::notes::NoteStatus;
 use kintsugi_core::sessions::store::Session;
 use kintsugi_core::sessions::{Location, SessionState};
 
@@ -71,14 +72,14 @@ impl SessionRow {
     pub fn new(
         s: &Session,
         couple_label: &str,
-        note_status: Option<&str>,
+        note_status: Option<NoteStatus>,
         tz: TimeZone,
         now: DateTime<Utc>,
     ) -> Self {
         let state = SessionState::of(s.attendance.as_deref());
         let (note_key, note_label) = match note_status {
-            Some("signed") => ("signed", "Note signed"),
-            Some(_) => ("draft", "Note in draft"),
+            Some(NoteStatus::Signed) => ("signed", "Note signed"),
+            Some(NoteStatus::Draft) => ("draft", "Note in draft"),
             None => ("none", "No note yet"),
         };
         Self {

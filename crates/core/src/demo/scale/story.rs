@@ -28,8 +28,7 @@ use crate::error::CoreError;
 use crate::homework::assignments::local_to_utc;
 use crate::homework::prompts::{Answer, Prompt, PromptKind};
 use crate::homework::{Recurrence, ResponseStatus, Visibility};
-use crate::sessions::note_store::SIGNED;
-use crate::sessions::notes::{AddendumText, NoteContent};
+use crate::sessions::notes::{AddendumText, NoteContent, NoteStatus};
 use crate::stages::{Change, Marker, Progress, Rating, Stage, StageEventKind, StageStatus};
 
 /// Attended sessions with a signed note, per couple.
@@ -428,9 +427,9 @@ fn signed_note(
     Ok(note::Model {
         id,
         session_id,
-        format: format.to_owned(),
+        format: content.format(),
         body: crypto::seal(Field::NoteBody, id, &content.to_body())?,
-        status: SIGNED.to_owned(),
+        status: NoteStatus::Signed,
         signed_by: Some(counselor_id),
         signed_at: Some(signed_at),
         content_hash: Some(content.content_hash(session_id)),

@@ -27,7 +27,7 @@ pub struct OutboxMessageJson {
     pub kind: String,
     pub recipient: String,
     /// `pending` (waiting for `scheduled_at`), `sending`, `sent` or `failed`.
-    pub status: String,
+    pub status: &'static str,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub scheduled_at: DateTime<Utc>,
@@ -90,7 +90,7 @@ pub async fn list(
             id: m.id.to_string(),
             kind: m.kind,
             recipient: m.recipient,
-            status: m.status,
+            status: m.status.key(),
             attempts: m.attempts,
             last_error: m.last_error,
             scheduled_at: m.scheduled_at,

@@ -14,7 +14,7 @@ use kintsugi_core::couples::store as couples;
 use kintsugi_core::entities::{counselor, note_addendum};
 use kintsugi_core::sessions::input::StartInput;
 use kintsugi_core::sessions::note_store::{self, NoteRecord};
-use kintsugi_core::sessions::notes::{AddendumText, NoteContent};
+use kintsugi_core::sessions::notes::{AddendumText, NoteContent, NoteStatus};
 use kintsugi_core::sessions::report_period::ReportPeriod;
 use kintsugi_core::sessions::store::{self as sessions, Session};
 use kintsugi_core::sessions::{Attendance, Location, SessionInput, SessionState, ends_at};
@@ -63,7 +63,7 @@ pub struct SessionJson {
     pub state: &'static str,
     pub cancelled_at: Option<DateTime<Utc>>,
     /// `draft` or `signed`; null while no note was started.
-    pub note_status: Option<String>,
+    pub note_status: Option<&'static str>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -96,7 +96,7 @@ pub struct NoteJson {
     pub assessment: String,
     pub plan: String,
     /// `draft` or `signed`. A signed note is locked; only addenda can follow.
-    pub status: String,
+    pub status: &'static str,
     /// Send it back with a save or a signature to refuse it if the note changed in between.
     pub version: i32,
     pub signed_by: Option<String>,
@@ -131,7 +131,7 @@ pub struct SessionList {
 #[schema(value_type = String, format = Binary)]
 pub struct PdfFile(#[allow(dead_code)] Vec<u8>);
 
-fn session_json(s: &Session, note_status: Option<String>) -> SessionJson {
+fn session_json(s: &Session, note_status: Option<NoteStatus>) -> SessionJson {
     let location = Location::from_columns(&s.location_kind, s.location_detail.as_deref());
     SessionJson {
         id: s.id.to_string(),
@@ -143,7 +143,7 @@ fn session_json(s: &Session, note_status: Option<String>) -> SessionJson {
         location_detail: location.detail().map(str::to_owned),
         state: SessionState::of(s.attendance.as_deref()).key(),
         cancelled_at: s.cancelled_at,
-        note_status,
+        note_status: note_status.map(NoteStatus::key),
         created_at: s.created_at,
         updated_at: s.updated_at,
     }
@@ -176,7 +176,7 @@ fn note_json(r: &NoteRecord) -> NoteJson {
         objective: section("objective"),
         assessment: c.text("assessment").to_owned(),
         plan: c.text("plan").to_owned(),
-        status: n.status.clone(),
+        status: n.status.key(),
         version: n.version,
         signed_by: n.signed_by.map(|id| id.to_string()),
         signed_at: n.signed_at,
@@ -248,7 +248,7 @@ pub async fn list(
     Ok(Json(SessionList {
         items: shown
             .iter()
-            .map(|s| session_json(s, statuses.get(&s.id).cloned()))
+            .map(|s| session_json(s, statuses.get(&s.id).copied()))
             .collect(),
         next: paging.next(more, &format!("/api/v1/couples/{id}/sessions"), &[]),
         total: all.len() as u64,
@@ -350,7 +350,7 @@ pub async fn read(
         )
         .await?;
     Ok(Json(SessionDetailJson {
-        session: session_json(&session, note.as_ref().map(|n| n.note.status.clone())),
+        session: session_json(&session, note.as_ref().map(|n| n.note.status)),
         note: note.as_ref().map(note_json),
     }))
 }
@@ -471,7 +471,7 @@ pub async fn update(
     let statuses = note_store::statuses(&state.db, vec![changed.id]).await?;
     Ok(Json(session_json(
         &changed,
-        statuses.get(&changed.id).cloned(),
+        statuses.get(&changed.id).copied(),
     )))
 }
 

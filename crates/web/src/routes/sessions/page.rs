@@ -160,7 +160,7 @@ pub(super) async fn session_page(
     let record = couples::get(&state.db, signed.counselor.id, found.couple.id).await?;
     let note = note_store::get(&state.db, s.id).await?;
     let settings = kintsugi_core::practice::settings::ensure(&state.db, state.clock()).await?;
-    let default_format = NoteFormat::from_key(&settings.note_format).unwrap_or(NoteFormat::Dap);
+    let default_format = settings.note_format;
     // Signer and addenda authors, in one query (the note's reader may have left the practice).
     let people: Vec<Uuid> = note
         .iter()
