@@ -202,8 +202,7 @@ mod tests {
 
     #[test]
     fn moments_are_local_to_the_counselor() {
-        use chrono::{DateTime, Utc};
-        let tz = kintsugi_core::domain::TimeZone::parse("America/New_York").expect("zone");
+        let tz = TimeZone::parse("America/New_York").expect("zone");
         let at: DateTime<Utc> = "2026-03-14T19:00:00Z".parse().expect("time");
         assert_eq!(
             moment(at, tz),
