@@ -444,7 +444,7 @@ async fn the_session_note_prints_every_section(app: TestApp) {
         &exercise_title,
         "for both partners; due",
         "Signature",
-        &format!("Signed by {COUNSELOR}"),
+        &format!("SignedIn by {COUNSELOR}"),
         "Addenda",
         "Addendum 1",
         &format!("Written by {COUNSELOR}"),
@@ -511,7 +511,7 @@ async fn a_draft_note_says_so_on_every_page(app: TestApp) {
         let page = flat(&text(&pdf, Some(n)));
         assert!(page.contains("DRAFT – not signed"), "page {n}: {page}");
     }
-    assert!(!all.contains("Signed by"));
+    assert!(!all.contains("SignedIn by"));
 }
 
 /// About `chars` characters of ordinary prose.

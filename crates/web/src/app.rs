@@ -1,8 +1,7 @@
-//! Assembling the application: state, router, middleware, and a server that shuts down
-//! gracefully.
+//! Assembling the application: router, middleware, and a server that shuts down gracefully.
+//! What handlers share is [`AppState`], in `state.rs`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -10,55 +9,18 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kintsugi_core::clock::SharedClock;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::throttle::{SignInThrottle, ThrottleStore};
-use crate::config::Config;
 use crate::error::{ApiError, AppError};
 use crate::routes;
+pub use crate::state::AppState;
 
 /// Largest request body accepted anywhere.
 pub const BODY_LIMIT: usize = 256 * 1024;
-
-/// Everything a handler needs, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub clock: SharedClock,
-    pub config: Arc<Config>,
-    pub throttle: Arc<SignInThrottle>,
-    pub session_limits: Arc<crate::auth::limits::SessionLimitsCache>,
-    /// Views and refused accesses go to the audit trail through one batching writer.
-    pub views: kintsugi_core::audit::ViewLog,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, clock: SharedClock, config: Config) -> Self {
-        // Shared by every instance on PostgreSQL; in this process on SQLite.
-        let throttle = Arc::new(SignInThrottle::new(
-            config.sign_in_attempts,
-            ThrottleStore::for_database(&db),
-        ));
-        Self {
-            views: kintsugi_core::audit::ViewLog::start(db.clone()),
-            db,
-            clock,
-            config: Arc::new(config),
-            throttle,
-            session_limits: Arc::default(),
-        }
-    }
-
-    pub fn clock(&self) -> &dyn kintsugi_core::Clock {
-        self.clock.as_ref()
-    }
-}
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -180,9 +142,7 @@ async fn sweep_sessions(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
-        if let Err(e) =
-            kintsugi_core::access::browser_sessions::sweep(&state.db, state.clock()).await
-        {
+        if let Err(e) = kintsugi_core::access::sign_ins::sweep(&state.db, state.clock()).await {
             tracing::warn!(error = %e, "session sweep failed");
         }
         state.throttle.sweep().await;

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod monitoring;
 pub mod request;
 pub mod routes;
+pub mod state;
 pub mod time_format;
 pub mod views;
 

@@ -3,8 +3,8 @@
 //! instances share a PostgreSQL database.
 
 pub mod api_tokens;
-pub mod browser_sessions;
 pub mod secrets;
+pub mod sign_ins;
 pub mod throttle_buckets;
 pub mod totp;
 pub mod totp_pending;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::browser_sessions;
+use super::sign_ins;
 use super::totp::{
     self, RECOVERY_CODES, TotpRequirement, TotpSecret, Unreadable, needs_sealing,
     new_recovery_code, normalise_recovery_code, open_secret, recovery_fingerprint, seal_secret,
@@ -236,7 +236,7 @@ pub async fn confirm_enrolment(
     row.enabled_at = Set(Some(now));
     row.update(&tx).await?;
     let codes = replace_recovery_codes(&tx, clock, counselor_id).await?;
-    browser_sessions::end_others_for(&tx, counselor_id, keep_session).await?;
+    sign_ins::end_others_for(&tx, counselor_id, keep_session).await?;
     audit::record(&tx, clock, actor, Action::TotpEnabled, None).await?;
     tx.commit().await?;
     Ok(codes)
@@ -455,7 +455,7 @@ pub async fn disable(
         .filter(totp_recovery_code::Column::CounselorId.eq(counselor_id))
         .exec(&tx)
         .await?;
-    browser_sessions::end_others_for(&tx, counselor_id, keep_session).await?;
+    sign_ins::end_others_for(&tx, counselor_id, keep_session).await?;
     audit::record(&tx, clock, actor, Action::TotpDisabled, None).await?;
     tx.commit().await?;
     Ok(())

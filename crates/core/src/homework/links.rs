@@ -142,7 +142,7 @@ pub async fn revoke_all(
         .filter(homework_link::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    crate::homework::client_sessions::end_all_for(db, partner_id).await?;
+    crate::homework::link_visits::end_all_for(db, partner_id).await?;
     Ok(res.rows_affected)
 }
 

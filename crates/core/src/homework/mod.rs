@@ -4,9 +4,9 @@
 pub mod assignments;
 pub mod builtins;
 pub mod checkins;
-pub mod client_sessions;
 pub mod input;
 pub mod library;
+pub mod link_visits;
 pub mod links;
 pub mod open_work;
 pub mod prompts;

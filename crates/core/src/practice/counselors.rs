@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Role, passwords, settings};
-use crate::access::{api_tokens, browser_sessions};
+use crate::access::{api_tokens, sign_ins};
 use crate::audit::{self, Action, Actor, Record};
 use crate::clock::Clock;
 use crate::db::begin_write;
@@ -153,7 +153,7 @@ pub async fn set_active(
     model.updated_at = Set(clock.now());
     let updated = model.update(&tx).await?;
     if !active {
-        browser_sessions::end_all_for(&tx, id).await?;
+        sign_ins::end_all_for(&tx, id).await?;
         api_tokens::revoke_all_for(&tx, clock, id).await?;
     }
     let action = if active {
@@ -182,7 +182,7 @@ pub async fn set_password(
     model.password_hash = Set(password_hash);
     model.updated_at = Set(clock.now());
     model.update(&tx).await?;
-    browser_sessions::end_all_for(&tx, id).await?;
+    sign_ins::end_all_for(&tx, id).await?;
     audit::record(&tx, clock, actor, Action::PasswordChanged, None).await?;
     tx.commit().await?;
     Ok(())

@@ -6,8 +6,8 @@ use axum::http::request::Parts;
 use kintsugi_core::access::api_tokens;
 use kintsugi_core::entities::counselor;
 
-use crate::app::AppState;
 use crate::error::{ApiError, AppError};
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct ApiCounselor(pub counselor::Model);

@@ -1,4 +1,4 @@
-//! CSRF protection for forms. Signed-in forms carry the session's own token; the sign-in form
+//! CSRF protection for forms. SignedIn-in forms carry the session's own token; the sign-in form
 //! carries a token that must match a cookie set when the form was shown. Both are checked in
 //! constant time, and on top of that [`super::origin`] refuses cross-site requests outright.
 
@@ -7,33 +7,33 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use kintsugi_core::access::secrets;
 use serde::de::DeserializeOwned;
 
-use super::{Signed, cookies};
-use crate::app::AppState;
+use super::{SignedIn, cookies};
 use crate::error::AppError;
 use crate::forms;
+use crate::state::AppState;
 
 const REFUSED: &str =
     "This form has expired or did not come from Kintsugi. Go back, reload the page and try again.";
 
 /// A form posted by a signed-in counselor with a valid CSRF token.
 #[derive(Debug)]
-pub struct SignedForm<T> {
-    pub signed: Signed,
+pub struct SignedInForm<T> {
+    pub signed: SignedIn,
     pub form: T,
 }
 
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for SignedForm<T> {
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for SignedInForm<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let signed = SignedIn::from_request_parts(&mut parts, state).await?;
         let bytes = read_body(Request::from_parts(parts, body), state).await?;
         let presented = forms::field(&bytes, "csrf").unwrap_or_default();
         if !secrets::same(&presented, &signed.csrf_token) {
             return Err(AppError::Forbidden(REFUSED));
         }
-        Ok(SignedForm {
+        Ok(SignedInForm {
             signed,
             form: forms::parse(&bytes)?,
         })

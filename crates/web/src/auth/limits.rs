@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use kintsugi_core::CoreError;
-use kintsugi_core::access::browser_sessions::SessionLimits;
+use kintsugi_core::access::sign_ins::SessionLimits;
 use kintsugi_core::access::totp::TotpRequirement;
 use kintsugi_core::access::totp_store;
 use kintsugi_core::entities::counselor;

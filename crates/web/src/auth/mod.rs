@@ -7,10 +7,10 @@ pub mod csrf;
 pub mod limits;
 pub mod origin;
 pub mod refusals;
-pub mod session;
+pub mod sign_in;
 pub mod signature;
 pub mod throttle;
 pub mod totp;
 
 pub use bearer::ApiCounselor;
-pub use session::{Admin, Signed};
+pub use sign_in::{Admin, SignedIn};

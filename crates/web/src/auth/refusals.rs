@@ -12,8 +12,8 @@ use axum::response::Response;
 use kintsugi_core::audit::{Action, Actor};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::request::ClientIp;
+use crate::state::AppState;
 
 /// Filled by the counselor extractors once they know who is asking.
 #[derive(Debug, Clone, Default)]

@@ -9,8 +9,8 @@ use kintsugi_core::CoreError;
 use kintsugi_core::sessions::note_store::{self, Confirmed};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// What the counselor gave to confirm the signature.
 #[derive(Clone, Copy)]

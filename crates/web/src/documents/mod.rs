@@ -23,8 +23,8 @@ use kintsugi_reports::PaperSize;
 use kintsugi_reports::note::PartnerLine;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// A rendered PDF with a file name that says nothing clinical.
 #[derive(Debug)]

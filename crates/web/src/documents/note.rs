@@ -17,8 +17,8 @@ use kintsugi_reports::note::{Addendum, MarkerChange, NoteDoc, Section, Signature
 use uuid::Uuid;
 
 use super::{long_date, moment, paper, partner_lines, stage_label};
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The note of one of the counselor's sessions as plain data, and the session's local date
 /// (for the file name).

@@ -23,8 +23,8 @@ use kintsugi_reports::progress::{
 use uuid::Uuid;
 
 use super::{long_date, paper, partner_lines, partner_name};
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::views::homework_review::chart_between;
 use crate::views::stages::{event_text, timeline_between};
 

@@ -9,19 +9,19 @@ use kintsugi_core::practice::{Role, counselors};
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::csrf::SignedForm;
-use crate::auth::{Admin, Signed};
+use crate::auth::csrf::SignedInForm;
+use crate::auth::{Admin, SignedIn};
 use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 use crate::views::admin::{CounselorRow, CounselorsPage, NewCounselorValues, PracticePage};
 use crate::views::{Chrome, Errors, time_zone_names};
 use kintsugi_core::practice::settings::{self, PracticeInput};
 
 async fn page(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     values: NewCounselorValues,
     errors: FieldErrors,
     notice: Option<String>,
@@ -68,7 +68,7 @@ pub async fn counselors(
 pub async fn create_counselor(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<NewCounselorValues>,
+    SignedInForm { signed, form }: SignedInForm<NewCounselorValues>,
 ) -> Result<Response, AppError> {
     if !signed.is_admin() {
         return Err(AppError::NotFound);
@@ -132,7 +132,7 @@ pub async fn set_active(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(counselor_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<ActiveForm>,
+    SignedInForm { signed, form }: SignedInForm<ActiveForm>,
 ) -> Result<Response, AppError> {
     if !signed.is_admin() {
         return Err(AppError::NotFound);
@@ -162,7 +162,7 @@ pub async fn set_active(
 // waking hours client emails keep to, and how long an unused homework link lives.
 
 fn practice_page(
-    signed: &Signed,
+    signed: &SignedIn,
     values: PracticeInput,
     errors: FieldErrors,
     notice: Option<String>,
@@ -202,7 +202,7 @@ pub async fn practice(
 pub async fn save_practice(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<PracticeInput>,
+    SignedInForm { signed, form }: SignedInForm<PracticeInput>,
 ) -> Result<Response, AppError> {
     if !signed.is_admin() {
         return Err(AppError::NotFound);

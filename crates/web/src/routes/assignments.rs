@@ -17,18 +17,18 @@ use kintsugi_core::homework::assignments::{self, AssignmentDetail, NewAssignment
 use kintsugi_core::homework::input::{AssigneesInput, AssignmentInput, DueInput};
 use kintsugi_core::homework::library::{self, Exercise, LibraryFilter};
 use kintsugi_core::homework::links::{self, SendLink};
-use kintsugi_core::homework::{Recurrence, Visibility, checkins, client_sessions};
+use kintsugi_core::homework::{Recurrence, Visibility, checkins, link_visits};
 use kintsugi_core::short_list::ShortList;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::couples::{Feedback, couple_page};
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 use crate::views::homework_review::{
     AssignFormValues, CoupleHomework, HomeworkSection, ReviewKept, ReviewPage, assign_form,
     chart_views, homework_lists, link_panel, local_inputs, response_views, when,
@@ -73,7 +73,7 @@ const PAST_SHOWN: usize = 10;
 /// shown again with its errors.
 pub async fn couple_homework(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     record: &CoupleRecord,
     kept: Option<(AssignFormValues, FieldErrors)>,
     all_past: bool,
@@ -93,7 +93,7 @@ pub async fn couple_homework(
             role,
             p,
             live,
-            client_sessions::paused_until(p, now),
+            link_visits::paused_until(p, now),
             tz,
         ));
     }
@@ -161,7 +161,7 @@ pub(crate) fn parse_assignment(
 /// The couple page again, with the assign form as typed and its errors.
 async fn assign_refused(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     couple_id: Uuid,
     form: AssignFormValues,
     errors: FieldErrors,
@@ -182,7 +182,7 @@ pub async fn assign(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<AssignFormValues>,
+    SignedInForm { signed, form }: SignedInForm<AssignFormValues>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     // Not this counselor's couple: 404 before anything is said about the form.
@@ -239,7 +239,7 @@ pub struct DoneParams {
 
 async fn review_page(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     detail: &AssignmentDetail,
     kept: ReviewKept,
     notice: Option<String>,
@@ -287,7 +287,7 @@ async fn review_page(
 
 async fn detail_of(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     raw_id: &str,
 ) -> Result<AssignmentDetail, AppError> {
     let id = parse_id(raw_id)?;
@@ -297,7 +297,7 @@ async fn detail_of(
 /// The assignment with each assignee's responses. Reading them is audited.
 pub async fn show(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(assignment_id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -340,7 +340,7 @@ pub async fn change_due(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(assignment_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<DueForm>,
+    SignedInForm { signed, form }: SignedInForm<DueForm>,
 ) -> Result<Response, AppError> {
     let detail = detail_of(&state, &signed, &assignment_id).await?;
     let id = detail.assignment.id;
@@ -391,7 +391,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(assignment_id): Path<String>,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
     let detail = detail_of(&state, &signed, &assignment_id).await?;
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
@@ -416,7 +416,7 @@ pub async fn review(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((assignment_id, response_id)): Path<(String, String)>,
-    SignedForm { signed, form }: SignedForm<ReviewForm>,
+    SignedInForm { signed, form }: SignedInForm<ReviewForm>,
 ) -> Result<Response, AppError> {
     let detail = detail_of(&state, &signed, &assignment_id).await?;
     let response_id = parse_id(&response_id)?;
@@ -479,7 +479,7 @@ pub async fn link_action(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((couple_id, role)): Path<(String, String)>,
-    SignedForm { signed, form }: SignedForm<LinkForm>,
+    SignedInForm { signed, form }: SignedInForm<LinkForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     couples::get(&state.db, signed.counselor.id, id).await?;
@@ -546,7 +546,7 @@ pub async fn set_pin(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((couple_id, role)): Path<(String, String)>,
-    SignedForm { signed, form }: SignedForm<PinForm>,
+    SignedInForm { signed, form }: SignedInForm<PinForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     couples::get(&state.db, signed.counselor.id, id).await?;
@@ -564,7 +564,7 @@ pub async fn set_pin(
         }
     };
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
-    client_sessions::set_pin_required(
+    link_visits::set_pin_required(
         &state.db,
         state.clock(),
         &actor,

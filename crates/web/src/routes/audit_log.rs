@@ -18,10 +18,10 @@ use kintsugi_core::homework::assignments::local_to_utc;
 use kintsugi_core::practice::counselors;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::auth::{Admin, Signed};
+use crate::auth::{Admin, SignedIn};
 use crate::error::AppError;
 use crate::request::ClientIp;
+use crate::state::AppState;
 use crate::views::admin::{AuditPage, AuditParams, AuditRow};
 use crate::views::{Chrome, Errors};
 
@@ -163,7 +163,7 @@ fn row(e: &audit_event::Model, names: &HashMap<Uuid, String>, zone: TimeZone) ->
 
 async fn record_view(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     ip: ClientIp,
     action: Action,
 ) -> Result<(), AppError> {

@@ -10,12 +10,12 @@ use kintsugi_core::stages::Stage;
 use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 use crate::views::couples::{CoupleFormPage, CoupleFormValues, CouplePage, PartnerView};
 use crate::views::sessions::{CoupleSessions, SessionRow};
 use kintsugi_core::sessions;
@@ -71,7 +71,7 @@ enum FormMode {
 }
 
 fn form_page(
-    signed: &Signed,
+    signed: &SignedIn,
     mode: FormMode,
     values: CoupleFormValues,
     errors: FieldErrors,
@@ -112,7 +112,7 @@ fn refused(page: CoupleFormPage, status: StatusCode) -> Response {
     (status, page).into_response()
 }
 
-pub async fn new_form(State(state): State<AppState>, signed: Signed) -> CoupleFormPage {
+pub async fn new_form(State(state): State<AppState>, signed: SignedIn) -> CoupleFormPage {
     let tz = signed.counselor.timezone.to_string();
     let values = CoupleFormValues {
         intake_date: state.clock().now().date_naive().to_string(),
@@ -126,7 +126,7 @@ pub async fn new_form(State(state): State<AppState>, signed: Signed) -> CoupleFo
 pub async fn create(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<CoupleFormValues>,
+    SignedInForm { signed, form }: SignedInForm<CoupleFormValues>,
 ) -> Result<Response, AppError> {
     let new = match form.to_input().parse() {
         Ok(new) => new,
@@ -193,7 +193,7 @@ pub struct ShowParams {
 
 pub async fn show(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(couple_id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -236,7 +236,7 @@ pub async fn show(
 /// The couple page for one of the counselor's couples (404 for anyone else's).
 pub async fn couple_page(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     id: uuid::Uuid,
     feedback: Feedback,
 ) -> Result<CouplePage, AppError> {
@@ -293,7 +293,7 @@ pub async fn couple_page(
 /// The sessions panel: upcoming sessions first (soonest first), then the past (newest first).
 async fn couple_sessions(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     record: &CoupleRecord,
 ) -> Result<CoupleSessions, AppError> {
     let tz = signed.counselor.timezone;
@@ -321,7 +321,7 @@ async fn couple_sessions(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     Path(couple_id): Path<String>,
 ) -> Result<CoupleFormPage, AppError> {
     let id = parse_id(&couple_id)?;
@@ -340,7 +340,7 @@ pub async fn update(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<CoupleFormValues>,
+    SignedInForm { signed, form }: SignedInForm<CoupleFormValues>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     // Not this counselor's couple: 404 before anything else is said about the form.
@@ -404,7 +404,7 @@ pub async fn set_status(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<StatusForm>,
+    SignedInForm { signed, form }: SignedInForm<StatusForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     store::get(&state.db, signed.counselor.id, id).await?;

@@ -7,10 +7,10 @@ use kintsugi_core::couples::caseload::{self, CaseloadQuery, CaseloadSort, StageF
 use kintsugi_core::homework::open_work;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::Signed;
+use crate::auth::SignedIn;
 use crate::error::AppError;
 use crate::request::ClientIp;
+use crate::state::AppState;
 use crate::views::dashboard::{CaseloadRowView, Choice, DashboardPage, StageChip, TODAY_SHOWN};
 use crate::views::sessions::SessionRow;
 use crate::views::{Chrome, format_date};
@@ -62,7 +62,7 @@ fn page_url(query: &CaseloadQuery, page: u64) -> String {
 
 pub async fn show(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<DashboardPage, AppError> {

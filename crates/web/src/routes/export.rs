@@ -28,11 +28,11 @@ use kintsugi_core::stages::store as stages;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::auth::Signed;
+use crate::auth::SignedIn;
 use crate::documents::{self, Pdf};
 use crate::error::AppError;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 /// Names the format of `record.json`, for whoever reads it later.
 pub const FORMAT: &str = "kintsugi-couple-record/1";
@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn download(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(couple_id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -56,7 +56,7 @@ async fn download(
 /// The zip of one of the counselor's couples (audited as one export).
 pub async fn export(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     actor: &Actor,
     couple_id: Uuid,
 ) -> Result<ZipFile, AppError> {

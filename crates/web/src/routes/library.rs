@@ -16,12 +16,12 @@ use kintsugi_core::{CoreError, FieldErrors};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::forms::checked;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 use crate::views::library::{
     ExerciseFormPage, ExerciseFormValues, ExerciseRow, LibraryPage, PreviewPage, PromptRowValues,
     PromptView, recipient_options, stage_label, stage_options,
@@ -53,7 +53,7 @@ pub struct LibraryParams {
 
 pub async fn index(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     RawQuery(raw): RawQuery,
 ) -> Result<LibraryPage, AppError> {
     // A mangled or unknown filter shows the whole library rather than an error.
@@ -99,13 +99,13 @@ fn done_param(raw: Option<&str>) -> DoneParams {
 }
 
 /// One exercise the counselor may use (a built-in or their own); anything else is 404.
-async fn usable(state: &AppState, signed: &Signed, raw_id: &str) -> Result<Exercise, AppError> {
+async fn usable(state: &AppState, signed: &SignedIn, raw_id: &str) -> Result<Exercise, AppError> {
     let id = parse_id(raw_id)?;
     Ok(library::get(&state.db, signed.counselor.id, id).await?)
 }
 
 /// One of the counselor's own exercises; built-ins and anyone else's are 404.
-async fn own(state: &AppState, signed: &Signed, raw_id: &str) -> Result<Exercise, AppError> {
+async fn own(state: &AppState, signed: &SignedIn, raw_id: &str) -> Result<Exercise, AppError> {
     let e = usable(state, signed, raw_id).await?;
     if e.model.counselor_id != Some(signed.counselor.id) {
         return Err(AppError::NotFound);
@@ -115,7 +115,7 @@ async fn own(state: &AppState, signed: &Signed, raw_id: &str) -> Result<Exercise
 
 pub async fn preview(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     Path(exercise_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<PreviewPage, AppError> {
@@ -144,7 +144,7 @@ enum FormMode {
 }
 
 fn form_page(
-    signed: &Signed,
+    signed: &SignedIn,
     mode: &FormMode,
     mut values: ExerciseFormValues,
     errors: FieldErrors,
@@ -366,7 +366,7 @@ fn editor_field(field: &str, rows: &[usize]) -> String {
     field.to_owned()
 }
 
-pub async fn new_form(signed: Signed) -> ExerciseFormPage {
+pub async fn new_form(signed: SignedIn) -> ExerciseFormPage {
     let values = ExerciseFormValues {
         recipient: "both".into(),
         ..Default::default()
@@ -388,7 +388,7 @@ fn refused(page: ExerciseFormPage, status: StatusCode) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<Vec<(String, String)>>,
+    SignedInForm { signed, form }: SignedInForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let values = values_from_form(&form);
     let new = match parse_exercise(&values) {
@@ -428,7 +428,7 @@ pub async fn copy(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(exercise_id): Path<String>,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
     let source = usable(&state, &signed, &exercise_id).await?;
     let copied = library::copy(
@@ -444,7 +444,7 @@ pub async fn copy(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     Path(exercise_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<ExerciseFormPage, AppError> {
@@ -463,7 +463,7 @@ pub async fn update(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(exercise_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<Vec<(String, String)>>,
+    SignedInForm { signed, form }: SignedInForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     // Not this counselor's own exercise: 404 before anything is said about the form.
     let current = own(&state, &signed, &exercise_id).await?;

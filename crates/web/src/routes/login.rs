@@ -8,16 +8,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kintsugi_core::access::totp_store::{self, Accepted, Check};
-use kintsugi_core::access::{browser_sessions, secrets, totp_pending};
+use kintsugi_core::access::{secrets, sign_ins, totp_pending};
 use kintsugi_core::audit::{self, Action, Actor};
 use kintsugi_core::practice::counselors;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::csrf::{AnonForm, SignedForm};
+use crate::auth::csrf::{AnonForm, SignedInForm};
 use crate::auth::{cookies, totp};
 use crate::error::{AppError, wait_in_words};
 use crate::request::ClientIp;
+use crate::state::AppState;
 use crate::views::login::{LoginPage, TotpLoginPage};
 
 pub fn routes() -> Router<AppState> {
@@ -142,9 +142,9 @@ async fn start_session(
     let names = cookies::names(state.config.secure_cookies);
     // A session cookie from before sign-in never carries over: the old session ends here.
     if let Some(old) = cookies::read(headers, names.session) {
-        browser_sessions::end(&state.db, &secrets::fingerprint(&old)).await?;
+        sign_ins::end(&state.db, &secrets::fingerprint(&old)).await?;
     }
-    let started = browser_sessions::start(
+    let started = sign_ins::start(
         &state.db,
         state.clock(),
         state
@@ -343,9 +343,9 @@ pub async fn code_submit(
 pub async fn sign_out(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    browser_sessions::end(&state.db, &signed.session_id).await?;
+    sign_ins::end(&state.db, &signed.session_id).await?;
     audit::record(
         &state.db,
         state.clock(),

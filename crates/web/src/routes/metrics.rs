@@ -16,9 +16,9 @@ use secrecy::ExposeSecret as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::monitoring;
+use crate::state::AppState;
 
 /// Headers a reverse proxy adds; their presence means the peer address is the proxy's.
 const FORWARDING: [&str; 4] = [

@@ -24,7 +24,7 @@ pub mod table;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Routes anyone may reach without signing in. Everything else needs a counselor session or
 /// an API token; the test suite checks this list against the router.

@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kintsugi_core::reminders::outbox::{self, OutboxStatus};
 
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::request::parse_id;
+use crate::state::AppState;
 use crate::views::Chrome;
 use crate::views::outbox::{OutboxPage, OutboxRow};
 
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 
 use crate::time_format::compact as when;
 
-pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<OutboxPage, AppError> {
+pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Result<OutboxPage, AppError> {
     let tz = signed.counselor.timezone;
     let now = state.clock().now();
     let rows = outbox::for_counselor(&state.db, signed.counselor.id, 200, 0)
@@ -57,7 +57,7 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Outbo
 pub async fn retry(
     State(state): State<AppState>,
     Path(message_id): Path<String>,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&message_id)?;
     outbox::retry(&state.db, signed.counselor.id, id, state.clock().now()).await?;

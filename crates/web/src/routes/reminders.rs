@@ -22,9 +22,9 @@ use axum::routing::get;
 use kintsugi_core::reminders::opt_out;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::request::ClientIp;
+use crate::state::AppState;
 
 pub const OPT_OUT_PATH: &str = "/reminders/opt-out/{token}";
 

@@ -8,11 +8,11 @@ use kintsugi_core::access::api_tokens;
 use kintsugi_core::audit::{self, Action, Actor};
 use kintsugi_core::practice::Role;
 
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::request::ClientIp;
+use crate::state::AppState;
 use crate::views::{Chrome, Errors};
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use kintsugi_core::{CoreError, FieldErrors};
 
-use kintsugi_core::access::browser_sessions;
+use kintsugi_core::access::sign_ins;
 use kintsugi_core::domain::Password;
 use kintsugi_core::practice::counselors;
 use serde::Deserialize;
@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/totp/recovery-codes", post(totp_recovery_codes))
 }
 
-fn page(signed: &Signed, new_token: Option<String>) -> SettingsPage {
+fn page(signed: &SignedIn, new_token: Option<String>) -> SettingsPage {
     SettingsPage {
         chrome: Chrome::new(signed, "settings"),
         email: signed.counselor.email.to_string(),
@@ -59,14 +59,14 @@ fn page(signed: &Signed, new_token: Option<String>) -> SettingsPage {
     }
 }
 
-pub async fn show(signed: Signed) -> SettingsPage {
+pub async fn show(signed: SignedIn) -> SettingsPage {
     page(&signed, None)
 }
 
 pub async fn create_api_token(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<SettingsPage, AppError> {
     let token = api_tokens::create(
         &state.db,
@@ -103,7 +103,7 @@ fn to_sign_in(state: &AppState) -> Response {
 pub async fn change_password(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<PasswordForm>,
+    SignedInForm { signed, form }: SignedInForm<PasswordForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     if let Err(wait) = state
@@ -150,9 +150,9 @@ pub async fn change_password(
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
-    browser_sessions::sign_out_everywhere(
+    sign_ins::sign_out_everywhere(
         &state.db,
         state.clock(),
         &Actor::counselor(signed.counselor.id, ip.to_audit()),
@@ -166,7 +166,7 @@ pub async fn sign_out_everywhere(
 // Two-factor sign-in.
 
 /// The enrolment and status page as it stands, without anything shown once.
-async fn totp_view(state: &AppState, signed: &Signed) -> Result<TotpPage, AppError> {
+async fn totp_view(state: &AppState, signed: &SignedIn) -> Result<TotpPage, AppError> {
     let status = totp_store::status(&state.db, state.clock(), &signed.counselor).await?;
     let practice = practice_settings::ensure(&state.db, state.clock()).await?;
     let required = practice.totp_required.applies_to(signed.counselor.role);
@@ -213,7 +213,7 @@ fn totp_notice(raw: Option<&str>) -> Option<String> {
 
 pub async fn totp_page(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     RawQuery(raw): RawQuery,
 ) -> Result<TotpPage, AppError> {
     let mut page = totp_view(&state, &signed).await?;
@@ -225,7 +225,7 @@ pub async fn totp_page(
 /// it as a QR code.
 pub async fn totp_setup(
     State(state): State<AppState>,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
     totp_store::begin_enrolment(&state.db, state.clock(), signed.counselor.id).await?;
     Ok(Redirect::to(&format!("{}#confirm", totp::ENROL_PATH)).into_response())
@@ -261,7 +261,7 @@ async fn refused(state: &AppState, actor: &Actor, why: &'static str) -> Result<(
 pub async fn totp_confirm(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<CodeForm>,
+    SignedInForm { signed, form }: SignedInForm<CodeForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     state
@@ -315,7 +315,7 @@ pub struct DisableForm {
 pub async fn totp_disable(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<DisableForm>,
+    SignedInForm { signed, form }: SignedInForm<DisableForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     state
@@ -367,7 +367,7 @@ pub async fn totp_disable(
 pub async fn totp_recovery_codes(
     State(state): State<AppState>,
     ip: ClientIp,
-    SignedForm { signed, form }: SignedForm<CodeForm>,
+    SignedInForm { signed, form }: SignedInForm<CodeForm>,
 ) -> Result<Response, AppError> {
     let actor = Actor::counselor(signed.counselor.id, ip.to_audit());
     state

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::couples::{Feedback, couple_page};
-use crate::app::AppState;
-use crate::auth::Signed;
-use crate::auth::csrf::SignedForm;
+use crate::auth::SignedIn;
+use crate::auth::csrf::SignedInForm;
 use crate::error::AppError;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 /// After a successful action: back to the couple page, at the stage.
 fn done(couple_id: Uuid, notice: &str, stage: Stage) -> Response {
@@ -34,7 +34,7 @@ fn done(couple_id: Uuid, notice: &str, stage: Stage) -> Response {
 /// A refused or invalid action: the couple page with the reason and the typed text.
 async fn refused(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     couple_id: Uuid,
     stage: Option<Stage>,
     kept_reason: Option<String>,
@@ -75,7 +75,7 @@ fn path_stage(raw: &str) -> Result<Stage, AppError> {
 
 async fn act(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     ip: ClientIp,
     couple_id: Uuid,
     action: StageAction,
@@ -118,7 +118,7 @@ pub async fn rate(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<HashMap<String, String>>,
+    SignedInForm { signed, form }: SignedInForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     kintsugi_core::couples::store::get(&state.db, signed.counselor.id, id).await?;
@@ -156,7 +156,7 @@ pub async fn complete(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((couple_id, stage)): Path<(String, String)>,
-    SignedForm { signed, .. }: SignedForm<serde::de::IgnoredAny>,
+    SignedInForm { signed, .. }: SignedInForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     let stage = path_stage(&stage)?;
@@ -176,7 +176,7 @@ pub async fn override_gate(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((couple_id, stage)): Path<(String, String)>,
-    SignedForm { signed, form }: SignedForm<ReasonForm>,
+    SignedInForm { signed, form }: SignedInForm<ReasonForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     let stage = path_stage(&stage)?;
@@ -206,7 +206,7 @@ pub async fn reopen(
     State(state): State<AppState>,
     ip: ClientIp,
     Path((couple_id, stage)): Path<(String, String)>,
-    SignedForm { signed, form }: SignedForm<ReasonForm>,
+    SignedInForm { signed, form }: SignedInForm<ReasonForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     let stage = path_stage(&stage)?;

@@ -18,7 +18,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use kintsugi_core::FieldErrors;
 
-use crate::auth::Signed;
+use crate::auth::SignedIn;
 
 /// What every signed-in page shows around its content.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn new(signed: &Signed, section: &'static str) -> Self {
+    pub fn new(signed: &SignedIn, section: &'static str) -> Self {
         Self {
             counselor_name: signed.counselor.name.clone(),
             is_admin: signed.is_admin(),

@@ -29,10 +29,10 @@ use super::json::ApiJson;
 use super::paging::PageParams;
 use super::query::ApiQuery;
 use super::schema;
-use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -21,10 +21,10 @@ use utoipa_axum::routes;
 use super::json::ApiJson;
 use super::query::{ApiQuery, RecipientKey, StageKey};
 use super::schema;
-use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -18,10 +18,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::query::{ApiQuery, Key, QueryKey, RoleKey};
-use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(act))

@@ -11,9 +11,9 @@ use utoipa_axum::routes;
 
 use super::paging::Paging;
 use super::query::{ApiQuery, Bounded};
-use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))

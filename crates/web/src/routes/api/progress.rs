@@ -18,10 +18,10 @@ use uuid::Uuid;
 use super::json::ApiJson;
 use super::query::StageKey;
 use super::schema;
-use crate::app::AppState;
 use crate::auth::ApiCounselor;
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MarkerJson {

@@ -28,11 +28,11 @@ use super::json::ApiJson;
 use super::paging::PageParams;
 use super::query::{ApiQuery, Day};
 use super::schema;
-use crate::app::AppState;
 use crate::auth::{ApiCounselor, signature};
 use crate::documents::{self, Pdf};
 use crate::error::{ApiError, AppError};
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

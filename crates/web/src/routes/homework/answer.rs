@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::client::Client;
 use super::csrf::ClientForm;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::views::homework::{AnswerPage, ClosedPage, PromptField, ViewPage, local_time};
 
 fn field_from(
@@ -165,7 +165,7 @@ fn view_page(h: &Homework, own: bool, tz: kintsugi_core::domain::TimeZone) -> Vi
 
 async fn find(
     state: &AppState,
-    session: &kintsugi_core::homework::client_sessions::ClientSession,
+    session: &kintsugi_core::homework::link_visits::LinkVisit,
     raw_id: &str,
     own_only: bool,
 ) -> Result<Option<Homework>, AppError> {

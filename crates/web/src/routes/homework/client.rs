@@ -3,11 +3,11 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::homework::client_sessions::{self, ClientSession};
+use kintsugi_core::homework::link_visits::{self, LinkVisit};
 
-use crate::app::AppState;
 use crate::auth::cookies;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::views::homework::ClosedPage;
 
 /// The cookie that carries a partner's session, valid only under `/h`.
@@ -21,11 +21,11 @@ pub fn cookie_name(secure: bool) -> &'static str {
 
 /// A partner with a live session who has passed the PIN check where one is required.
 #[derive(Debug, Clone)]
-pub struct Client(pub ClientSession);
+pub struct Client(pub LinkVisit);
 
 /// A live session, PIN or not (for the PIN page itself).
 #[derive(Debug, Clone)]
-pub struct AnyClient(pub ClientSession);
+pub struct AnyClient(pub LinkVisit);
 
 pub enum ClientRejection {
     Closed,
@@ -43,10 +43,10 @@ impl IntoResponse for ClientRejection {
     }
 }
 
-async fn session(parts: &Parts, state: &AppState) -> Result<ClientSession, ClientRejection> {
+async fn session(parts: &Parts, state: &AppState) -> Result<LinkVisit, ClientRejection> {
     let secret = cookies::read(&parts.headers, cookie_name(state.config.secure_cookies))
         .ok_or(ClientRejection::Closed)?;
-    client_sessions::resume(&state.db, state.clock(), &secret)
+    link_visits::resume(&state.db, state.clock(), &secret)
         .await
         .map_err(|e| ClientRejection::Error(e.into()))?
         .ok_or(ClientRejection::Closed)

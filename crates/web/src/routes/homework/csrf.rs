@@ -4,18 +4,18 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use kintsugi_core::access::secrets;
-use kintsugi_core::homework::client_sessions::ClientSession;
+use kintsugi_core::homework::link_visits::LinkVisit;
 use serde::de::DeserializeOwned;
 
 use super::client::AnyClient;
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::forms;
+use crate::state::AppState;
 
 /// A form from a partner's live session (PIN checked unless `T` is the PIN form itself: the
 /// handler decides) with a valid token. The raw body is kept for repeated fields.
 pub struct ClientForm<T> {
-    pub session: ClientSession,
+    pub session: LinkVisit,
     pub form: T,
     pub raw: Bytes,
 }

@@ -5,14 +5,14 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::homework::client_sessions;
+use kintsugi_core::homework::link_visits;
 use kintsugi_core::homework::links::{self, LinkSecret};
 
 use super::client::cookie_name;
-use crate::app::AppState;
 use crate::auth::cookies;
 use crate::error::AppError;
 use crate::request::ClientIp;
+use crate::state::AppState;
 use crate::views::homework::ClosedPage;
 
 pub async fn open(
@@ -39,13 +39,13 @@ pub async fn open(
         // Unknown, revoked and expired links all get the same kind words.
         Err(_) => return closed().await,
     };
-    if let Some(until) = client_sessions::paused_until(&partner, state.clock().now()) {
+    if let Some(until) = link_visits::paused_until(&partner, state.clock().now()) {
         return Ok(ClosedPage::paused(until, partner.timezone).into_response());
     }
     if method == Method::HEAD {
         return Ok(StatusCode::OK.into_response());
     }
-    let started = client_sessions::start(&state.db, state.clock(), partner.id, link.id).await?;
+    let started = link_visits::start(&state.db, state.clock(), partner.id, link.id).await?;
     let practice = kintsugi_core::practice::settings::ensure(&state.db, state.clock()).await?;
     let expiry = links::expiry_of(Some(&practice));
     links::touch(&state.db, state.clock(), link.id, expiry).await?;

@@ -3,16 +3,16 @@
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::homework::client_sessions;
+use kintsugi_core::homework::link_visits;
 use kintsugi_core::homework::responses::{self, Homework};
 use kintsugi_core::short_list::ShortList;
 use serde::Deserialize;
 
 use super::client::{Client, cookie_name};
 use super::csrf::ClientForm;
-use crate::app::AppState;
 use crate::auth::cookies;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::views::homework::{HomePage, HomeworkItem, local_time};
 
 fn item(
@@ -77,7 +77,7 @@ pub async fn leave(
     State(state): State<AppState>,
     ClientForm { session, .. }: ClientForm<Nothing>,
 ) -> Result<Response, AppError> {
-    client_sessions::end(&state.db, &session.id).await?;
+    link_visits::end(&state.db, &session.id).await?;
     let mut response = Redirect::to("/h").into_response();
     let name = cookie_name(state.config.secure_cookies);
     response.headers_mut().append(

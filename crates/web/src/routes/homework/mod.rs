@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use client::Client;
 

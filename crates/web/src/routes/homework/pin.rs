@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kintsugi_core::homework::client_sessions::{self, Pin, PinOutcome};
+use kintsugi_core::homework::link_visits::{self, Pin, PinOutcome};
 use serde::Deserialize;
 
 use super::client::AnyClient;
 use super::csrf::ClientForm;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::views::homework::{ClosedPage, PinPage};
 
 pub async fn form(AnyClient(session): AnyClient) -> Response {
@@ -67,10 +67,10 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
         }
-        client_sessions::set_pin(&state.db, state.clock(), &session, &pin).await?;
+        link_visits::set_pin(&state.db, state.clock(), &session, &pin).await?;
         return Ok(Redirect::to("/h").into_response());
     }
-    match client_sessions::check_pin(&state.db, state.clock(), &session, &form.pin).await? {
+    match link_visits::check_pin(&state.db, state.clock(), &session, &form.pin).await? {
         PinOutcome::Accepted => Ok(Redirect::to("/h").into_response()),
         PinOutcome::Wrong { tries_left } => {
             let words = if tries_left == 1 {

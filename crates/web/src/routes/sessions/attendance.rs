@@ -12,7 +12,7 @@ pub async fn attendance(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<AttendanceForm>,
+    SignedInForm { signed, form }: SignedInForm<AttendanceForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;

@@ -6,7 +6,7 @@ pub async fn assign_homework(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<AssignFormValues>,
+    SignedInForm { signed, form }: SignedInForm<AssignFormValues>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;

@@ -6,7 +6,7 @@ pub async fn rate_markers(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<HashMap<String, String>>,
+    SignedInForm { signed, form }: SignedInForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;

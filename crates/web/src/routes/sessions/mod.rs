@@ -39,12 +39,12 @@ use uuid::Uuid;
 
 use super::assignments::{default_assign, parse_assignment};
 use super::couples::{Feedback, couple_page};
-use crate::app::AppState;
-use crate::auth::csrf::SignedForm;
-use crate::auth::{Signed, signature};
+use crate::auth::csrf::SignedInForm;
+use crate::auth::{SignedIn, signature};
 use crate::documents;
 use crate::error::AppError;
 use crate::request::{ClientIp, parse_id};
+use crate::state::AppState;
 use crate::views::homework_review::{AssignFormValues, assign_form, local_inputs, when};
 use crate::views::sessions::{
     AddendumView, NoteView, SectionField, SessionFormPage, SessionFormValues, SessionPage,
@@ -84,6 +84,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn actor(signed: &Signed, ip: ClientIp) -> Actor {
+fn actor(signed: &SignedIn, ip: ClientIp) -> Actor {
     Actor::counselor(signed.counselor.id, ip.to_audit())
 }

@@ -29,7 +29,7 @@ pub async fn save_note(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<HashMap<String, String>>,
+    SignedInForm { signed, form }: SignedInForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;
@@ -201,7 +201,7 @@ pub async fn add_addendum(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<AddendumForm>,
+    SignedInForm { signed, form }: SignedInForm<AddendumForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;

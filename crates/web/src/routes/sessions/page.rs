@@ -46,7 +46,7 @@ pub struct ShowParams {
 
 pub async fn show(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(session_id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -78,7 +78,7 @@ pub async fn show(
 /// The page again after a refused action, with the status that says why.
 pub(super) async fn page_with(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     found: &SessionRecord,
     kept: Kept,
     status: StatusCode,
@@ -150,7 +150,7 @@ pub(super) fn note_view(
 
 pub(super) async fn session_page(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     found: &SessionRecord,
     kept: Kept,
 ) -> Result<SessionPage, AppError> {

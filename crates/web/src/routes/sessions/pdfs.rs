@@ -4,7 +4,7 @@ use super::*;
 
 pub async fn note_pdf(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(session_id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -26,7 +26,7 @@ pub struct ReportParams {
 /// to today). A bad period shows the couple page again with the reason.
 pub async fn report_pdf(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     ip: ClientIp,
     Path(couple_id): Path<String>,
     RawQuery(raw): RawQuery,

@@ -4,7 +4,7 @@
 use super::*;
 
 impl SessionFormValues {
-    fn to_input(&self, signed: &Signed) -> SessionInput {
+    fn to_input(&self, signed: &SignedIn) -> SessionInput {
         SessionInput {
             start: StartInput::Local {
                 date: self.date.clone(),
@@ -24,7 +24,7 @@ pub(super) enum FormMode {
 }
 
 pub(super) fn form_page(
-    signed: &Signed,
+    signed: &SignedIn,
     mode: &FormMode,
     couple_label: &str,
     values: SessionFormValues,
@@ -68,7 +68,7 @@ pub(super) fn form_page(
 /// The session as typed, or the form shown again with what needs attention (422).
 pub(super) fn parse_session_form(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     mode: &FormMode,
     couple_label: &str,
     form: &SessionFormValues,
@@ -87,7 +87,7 @@ pub(super) fn parse_session_form(
 
 pub async fn new_form(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     Path(couple_id): Path<String>,
 ) -> Result<SessionFormPage, AppError> {
     let id = parse_id(&couple_id)?;
@@ -115,7 +115,7 @@ pub async fn schedule(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(couple_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<SessionFormValues>,
+    SignedInForm { signed, form }: SignedInForm<SessionFormValues>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&couple_id)?;
     let record = couples::get(&state.db, signed.counselor.id, id).await?;
@@ -139,7 +139,7 @@ pub async fn schedule(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    signed: Signed,
+    signed: SignedIn,
     Path(session_id): Path<String>,
 ) -> Result<SessionFormPage, AppError> {
     let id = parse_id(&session_id)?;
@@ -172,7 +172,7 @@ pub async fn reschedule(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(session_id): Path<String>,
-    SignedForm { signed, form }: SignedForm<SessionFormValues>,
+    SignedInForm { signed, form }: SignedInForm<SessionFormValues>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&session_id)?;
     let found = store::get(&state.db, signed.counselor.id, id).await?;

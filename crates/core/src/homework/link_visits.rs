@@ -1,4 +1,5 @@
-//! A partner's session behind a homework link. The link's secret is exchanged for a random
+//! Homework-link visits: a partner's visit behind their homework link (not a counseling
+//! session, nor a counselor's sign-in). The link's secret is exchanged for a random
 //! session cookie on the first visit; the session ends after 30 minutes without activity
 //! (and then the PIN, where one is required, is asked again) and after 12 hours at most.
 //!
@@ -29,7 +30,7 @@ pub struct Started {
 
 /// A live session and whose it is.
 #[derive(Debug, Clone)]
-pub struct ClientSession {
+pub struct LinkVisit {
     pub id: String,
     pub partner: partner::Model,
     pub link_id: Uuid,
@@ -37,7 +38,7 @@ pub struct ClientSession {
     pub pin_verified: bool,
 }
 
-impl ClientSession {
+impl LinkVisit {
     /// The partner must enter (or first set) a PIN before seeing anything.
     pub fn needs_pin(&self) -> bool {
         self.partner.pin_required && !self.pin_verified
@@ -76,7 +77,7 @@ pub async fn resume(
     db: &impl ConnectionTrait,
     clock: &dyn Clock,
     cookie_secret: &str,
-) -> Result<Option<ClientSession>, CoreError> {
+) -> Result<Option<LinkVisit>, CoreError> {
     let id = secrets::fingerprint(cookie_secret);
     let Some(session) = client_session::Entity::find_by_id(id.clone())
         .one(db)
@@ -95,7 +96,7 @@ pub async fn resume(
     else {
         return Ok(None);
     };
-    let out = ClientSession {
+    let out = LinkVisit {
         id,
         partner,
         link_id: session.link_id,
@@ -168,7 +169,7 @@ pub fn paused_until(partner: &partner::Model, now: DateTime<Utc>) -> Option<Date
 pub async fn set_pin(
     db: &impl ConnectionTrait,
     clock: &dyn Clock,
-    session: &ClientSession,
+    session: &LinkVisit,
     pin: &Pin,
 ) -> Result<bool, CoreError> {
     let fresh = partner::Entity::find_by_id(session.partner.id)
@@ -192,7 +193,7 @@ pub async fn set_pin(
 pub async fn check_pin(
     db: &impl ConnectionTrait,
     clock: &dyn Clock,
-    session: &ClientSession,
+    session: &LinkVisit,
     pin: &str,
 ) -> Result<PinOutcome, CoreError> {
     let now = clock.now();

@@ -1,6 +1,8 @@
-//! Server-side browser sessions. The cookie carries a 256-bit random secret; the table keeps
-//! its SHA-256, the counselor, a CSRF token and the times that enforce the idle and absolute
-//! limits. Rows live in the application's own database, so sessions survive restarts and are
+//! Browser sign-ins: the server-side sessions of signed-in counselors (not counseling
+//! sessions, which are `crate::sessions`, nor homework-link visits, which are
+//! `crate::homework::link_visits`). The cookie carries a 256-bit random secret; the table
+//! keeps its SHA-256, the counselor, a CSRF token and the times that enforce the idle and
+//! absolute limits. Rows live in the application's own database, so sessions survive restarts and are
 //! shared by every instance.
 
 use chrono::{DateTime, Duration, Utc};

@@ -2,37 +2,37 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use kintsugi_core::access::browser_sessions;
+use kintsugi_core::access::sign_ins;
 use kintsugi_core::entities::counselor;
 use kintsugi_core::practice::Role;
 
 use super::cookies;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// A counselor with a valid browser session. Pages that take this redirect to sign-in when
 /// there is none.
 #[derive(Debug, Clone)]
-pub struct Signed {
+pub struct SignedIn {
     pub counselor: counselor::Model,
     pub session_id: String,
     pub csrf_token: String,
 }
 
-impl Signed {
+impl SignedIn {
     pub fn is_admin(&self) -> bool {
         self.counselor.role == Role::Admin
     }
 }
 
-impl FromRequestParts<AppState> for Signed {
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(signed) = parts.extensions.get::<Signed>() {
+        if let Some(signed) = parts.extensions.get::<SignedIn>() {
             return Ok(signed.clone());
         }
         let name = cookies::names(state.config.secure_cookies).session;
@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for Signed {
             .session_limits
             .current(&state.db, state.clock())
             .await?;
-        let active = browser_sessions::resume(&state.db, state.clock(), limits, &secret)
+        let active = sign_ins::resume(&state.db, state.clock(), limits, &secret)
             .await?
             .ok_or(AppError::Unauthorized)?;
         // A counselor whom the practice requires to use two-factor sign-in reaches only the
@@ -55,7 +55,7 @@ impl FromRequestParts<AppState> for Signed {
         {
             return Err(AppError::MustEnrolTotp);
         }
-        let signed = Signed {
+        let signed = SignedIn {
             counselor: active.counselor,
             session_id: active.id,
             csrf_token: active.csrf_token,
@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Signed {
 
 /// A signed-in practice admin. Anyone else gets 404, as if the page did not exist.
 #[derive(Debug, Clone)]
-pub struct Admin(pub Signed);
+pub struct Admin(pub SignedIn);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
@@ -79,7 +79,7 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let signed = Signed::from_request_parts(parts, state).await?;
+        let signed = SignedIn::from_request_parts(parts, state).await?;
         if signed.is_admin() {
             Ok(Admin(signed))
         } else {
