@@ -11,7 +11,8 @@ use kintsugi_web::mail::{Transport, Worker};
 use sea_orm::EntityTrait;
 
 use crate::db_tests;
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::smtp::SmtpServer;
 use crate::support::{TestApp, couple_json};
 
 db_tests!(

@@ -24,7 +24,8 @@ use uuid::Uuid;
 use crate::db_tests;
 use crate::reminders::{Couple, RENEE, ZOE, at, couple_in, mail_worker, rows};
 use crate::support::TestApp;
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::smtp::SmtpServer;
 
 db_tests!(
     the_smtp_server_down_then_back_means_every_message_exactly_once,

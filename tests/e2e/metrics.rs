@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use crate::db_tests;
 use crate::reminders::{RENEE, ZOE, at, couple_in, mail_worker};
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::smtp::SmtpServer;
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(requests_are_counted_by_route_template_and_the_page_names_nobody);

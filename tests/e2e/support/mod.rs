@@ -3,6 +3,7 @@
 //! clients that talk to it over HTTP like a browser or an integration would.
 
 pub mod browser;
+pub mod fixture;
 pub mod http;
 pub mod queries;
 pub mod smtp;
@@ -145,7 +146,7 @@ impl TestApp {
 
         let mut config = Config::for_database(&url);
         // A free port chosen up front, so that links built from the base URL really lead here.
-        let port = smtp::free_port();
+        let port = free_port();
         config.bind = format!("127.0.0.1:{port}").parse().expect("addr");
         config.base_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
@@ -259,6 +260,14 @@ impl TestApp {
     pub fn api(&self, token: &str) -> http::Api {
         http::Api::new(self, token)
     }
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// The data key of every server this test process starts in-process.
