@@ -547,8 +547,8 @@ mod signature_passwords {
 }
 
 /// A past session of `me` with a draft note; its id.
-async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> String {
-    use crate::sessions_api::{id_of, save_note, schedule};
+async fn session_with_a_draft(me: &crate::support::sessions::Me, days_ago: i64) -> String {
+    use crate::support::sessions::{id_of, save_note, schedule};
     let session = id_of(&schedule(me, -days_ago).await);
     let body = serde_json::json!(
         {"format": "DAP", "data": "Calm.", "assessment": "Steady.", "plan": "Weekly."}
@@ -569,7 +569,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 }
 
 async fn wrong_signature_passwords_through_the_api_count_against_sign_in(backend: Backend) {
-    use crate::sessions_api::{me, read, sign};
+    use crate::support::sessions::{me, read, sign};
     let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
     let email = "fenna@practice.example";
     let me = me(&app, email, "Gus & Hal").await;
@@ -602,7 +602,7 @@ async fn wrong_signature_passwords_through_the_api_count_against_sign_in(backend
 }
 
 async fn wrong_signature_passwords_on_the_page_count_against_sign_in(backend: Backend) {
-    use crate::sessions_api::{me, read, sign};
+    use crate::support::sessions::{me, read, sign};
     let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
     let email = "gerrit@practice.example";
     let me = me(&app, email, "Ivo & Jan").await;

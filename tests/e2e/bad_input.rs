@@ -9,7 +9,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
+use crate::support::http::{Api, escaped, problem, problem_fields};
 use crate::support::{Browser, PASSWORD, TestApp, couple_form, couple_json};
 
 db_tests!(
@@ -119,22 +119,6 @@ fn edit_form(label: &str, version: &str) -> Vec<(&'static str, String)> {
     let mut form = couple_form(label);
     form.push(("version", version.to_owned()));
     form
-}
-
-/// What askama's HTML escaper makes of a text.
-fn escaped(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&#38;"),
-            '<' => out.push_str("&#60;"),
-            '>' => out.push_str("&#62;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// No injected markup made it into the page unescaped.

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::db_tests;
-use crate::encryption::{
+use crate::support::records::{
     ADDENDUM, ANSWER, COMMENT, NOTE, OVERRIDE, PLAN, REOPEN, write_clinical_record,
 };
 use crate::support::{PASSWORD, TestApp};

@@ -4,14 +4,15 @@
 
 use std::sync::Arc;
 
-use kintsugi_core::clock::{Clock, FixedClock};
+use kintsugi_core::clock::Clock;
 use kintsugi_core::entities::outbox_message;
 use kintsugi_core::practice::Role;
-use kintsugi_web::mail::{Transport, Worker};
+use kintsugi_web::mail::Worker;
 use sea_orm::EntityTrait;
 
 use crate::db_tests;
 use crate::support::free_port;
+use crate::support::mail::{daytime_clock, mail_worker};
 use crate::support::smtp::SmtpServer;
 use crate::support::{TestApp, couple_json};
 
@@ -21,25 +22,8 @@ db_tests!(
     failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried,
 );
 
-/// A clock at 15:00 UTC tomorrow: inside waking hours for the partners in New York and Warsaw,
-/// and after anything queued now.
-pub fn daytime_clock() -> Arc<FixedClock> {
-    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
-    Arc::new(FixedClock::new(
-        tomorrow.and_hms_opt(15, 0, 0).expect("time").and_utc(),
-    ))
-}
-
 fn worker(app: &TestApp, url: &str, clock: Arc<dyn Clock>) -> Worker {
-    let mut config = kintsugi_web::Config::for_database(&app.database_url);
-    config.smtp_url = Some(url.to_owned().into());
-    let mut w = Worker::new(
-        app.db.clone(),
-        clock,
-        Arc::new(Transport::from_config(&config).expect("transport")),
-        "Kintsugi <care@practice.example>".parse().expect("from"),
-        app.base.clone(),
-    );
+    let mut w = mail_worker(app, url, clock);
     // These tests are about one homework link; the digest has its own tests.
     w.digests = false;
     w

@@ -22,9 +22,9 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::reminders::{Couple, RENEE, ZOE, at, couple_in, mail_worker, rows};
 use crate::support::TestApp;
 use crate::support::free_port;
+use crate::support::mail::{Couple, RENEE, ZOE, assign, at, couple_in, mail_worker, rows};
 use crate::support::smtp::SmtpServer;
 
 db_tests!(
@@ -148,7 +148,7 @@ async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: Te
     // 15:00 UTC: daytime for both partners.
     let clock = Arc::new(FixedClock::new(at("2027-05-03T15:00:00Z")));
     // Every kind: new homework, links, a session soon (its reminder goes at once), the digest.
-    crate::reminders::assign(&app, &clock, &c, "2027-05-10 19:00", "Europe/Berlin").await;
+    assign(&app, &clock, &c, "2027-05-10 19:00", "Europe/Berlin").await;
     queue(&app, &c, 30, clock.now()).await;
     sessions::schedule(
         &app.db,

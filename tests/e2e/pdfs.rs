@@ -29,11 +29,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::sessions_api::{
-    COUNSELOR, Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
-};
 use crate::support::TestApp;
 use crate::support::http::Api;
+use crate::support::sessions::{
+    COUNSELOR, Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
+};
 
 db_tests!(
     the_session_note_prints_every_section,

@@ -9,27 +9,28 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::clock::{Clock, FixedClock};
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{audit_event, outbox_message, partner, response};
-use kintsugi_core::homework::assignments::{self, NewAssignment};
-use kintsugi_core::homework::library::{self, LibraryFilter};
+use kintsugi_core::homework::assignments;
+use kintsugi_core::homework::library;
 use kintsugi_core::homework::prompts::{PromptKind, RawAnswer};
-use kintsugi_core::homework::{Visibility, responses};
+use kintsugi_core::homework::responses;
 use kintsugi_core::practice::Role;
 use kintsugi_core::sessions::{Attendance, Location, NewSession, store as sessions};
 use kintsugi_core::stages::Stage;
+use kintsugi_web::mail::Worker;
 use kintsugi_web::mail::worker::Tally;
-use kintsugi_web::mail::{Transport, Worker};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::mail::{
+    Couple, LABEL, RENEE, ZOE, assign, at, couple_in, exercise_id, mail_worker, rows,
+};
 use crate::support::smtp::{Mail, SmtpServer};
 use crate::support::{Browser, TestApp};
 
@@ -41,112 +42,12 @@ db_tests!(
     the_daily_digest_goes_once_at_seven_in_the_counselors_zone,
 );
 
-pub(crate) const EXERCISE: &str = "caring_letter";
-pub(crate) const LABEL: &str = "Secret Label & Co";
-pub(crate) const ZOE: &str = "zoe@mail.example";
-pub(crate) const RENEE: &str = "renee@mail.example";
-
-pub(crate) fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("rfc3339")
-        .with_timezone(&Utc)
-}
-
-/// A worker sending to `url` at the time of `clock`.
-pub(crate) fn mail_worker(app: &TestApp, url: &str, clock: Arc<FixedClock>) -> Worker {
-    let mut config = kintsugi_web::Config::for_database(&app.database_url);
-    config.smtp_url = Some(url.to_owned().into());
-    Worker::new(
-        app.db.clone(),
-        clock,
-        Arc::new(Transport::from_config(&config).expect("transport")),
-        "Kintsugi <care@practice.example>".parse().expect("from"),
-        app.base.clone(),
-    )
-}
-
-pub(crate) struct Couple {
-    pub counselor: Uuid,
-    pub id: Uuid,
-    pub involved: Uuid,
-    pub hurt: Uuid,
-}
-
-/// A counselor (in Berlin) and a couple whose partners live in the given zones.
-pub(crate) async fn couple_in(
-    app: &TestApp,
-    counselor_email: &str,
-    involved_tz: &str,
-    hurt_tz: &str,
-) -> Couple {
-    let c = app
-        .counselor("Dr Counselor", counselor_email, Role::Counselor)
-        .await;
-    let api = app.api(&app.api_token(c.id).await);
-    let created: serde_json::Value = api
-        .post_json(
-            "/api/v1/couples",
-            &json!({
-                "label": LABEL,
-                "open_agreement": false,
-                "intake_date": "2026-03-02",
-                "partners": [
-                    {"role": "involved", "name": "Zoë Ñúñez-Łukasiewicz", "email": ZOE, "timezone": involved_tz},
-                    {"role": "hurt", "name": "Renée O’Brien", "email": RENEE, "timezone": hurt_tz}
-                ]
-            }),
-        )
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let id = |v: &serde_json::Value| Uuid::parse_str(v.as_str().expect("id")).expect("uuid");
-    Couple {
-        counselor: c.id,
-        id: id(&created["id"]),
-        involved: id(&created["partners"][0]["id"]),
-        hurt: id(&created["partners"][1]["id"]),
-    }
-}
-
-async fn exercise_id(app: &TestApp, counselor: Uuid) -> Uuid {
-    library::list(&app.db, counselor, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some(EXERCISE))
-        .expect("built-in exercise")
-        .model
-        .id
-}
-
 async fn exercise_title(app: &TestApp, counselor: Uuid) -> String {
     library::get(&app.db, counselor, exercise_id(app, counselor).await)
         .await
         .expect("exercise")
         .model
         .title
-}
-
-/// Assign the exercise to both partners, due at a local time in `zone`.
-pub(crate) async fn assign(
-    app: &TestApp,
-    clock: &FixedClock,
-    c: &Couple,
-    due_local: &str,
-    zone: &str,
-) -> Uuid {
-    let new = NewAssignment {
-        exercise_id: exercise_id(app, c.counselor).await,
-        assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-        due_local: NaiveDateTime::parse_from_str(due_local, "%Y-%m-%d %H:%M").expect("due"),
-        time_zone: TimeZone::parse(zone).expect("tz"),
-        visibility: Visibility::CounselorOnly,
-        recurrence: None,
-    };
-    assignments::assign(&app.db, clock, &Actor::system(), c.counselor, c.id, new)
-        .await
-        .expect("assign")[0]
 }
 
 async fn submit(app: &TestApp, clock: &FixedClock, assignment: Uuid, partner_id: Uuid) {
@@ -186,13 +87,6 @@ async fn submit(app: &TestApp, clock: &FixedClock, assignment: Uuid, partner_id:
         .await
         .expect("submit");
     assert_eq!(saved, responses::Saved::Done);
-}
-
-pub(crate) async fn rows(app: &TestApp) -> Vec<outbox_message::Model> {
-    outbox_message::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("outbox")
 }
 
 async fn pending(app: &TestApp, kind: &str) -> Vec<outbox_message::Model> {

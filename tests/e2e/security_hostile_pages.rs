@@ -18,12 +18,12 @@ use fantoccini::Client;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use serde_json::{Value, json};
 
-use crate::security_hostile::{
+use crate::support::browser::{Chrome, DESKTOP};
+use crate::support::hostile::{
     CHOICE_NO, CHOICE_PROMPT, CHOICE_YES, COUNSELOR, HURT, HURT_EMAIL, IMG, INVOLVED,
     INVOLVED_EMAIL, LABEL, OFFICE, PRACTICE, SCALE_HIGH, SCALE_LOW, SCALE_PROMPT, SCRIPT,
     TEXT_PROMPT, TITLE, VIDEO, World, marked, mint, spawn, world,
 };
-use crate::support::browser::{Chrome, DESKTOP};
 use crate::support::{Backend, PASSWORD};
 
 /// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute` endpoint.

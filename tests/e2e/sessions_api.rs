@@ -10,8 +10,11 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
-use crate::support::{PASSWORD, TestApp, couple_json};
+use crate::support::http::{problem, problem_fields};
+use crate::support::sessions::{
+    Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
+};
+use crate::support::{PASSWORD, TestApp};
 
 db_tests!(
     schedule_list_write_sign_and_add_an_addendum,
@@ -24,87 +27,6 @@ db_tests!(
     hostile_text_is_stored_and_returned_verbatim,
     another_counselor_gets_404_on_every_session_route,
 );
-
-pub(crate) const COUNSELOR: &str = "Øystein Åberg";
-pub(crate) const ZOE: &str = "Zoë Ñúñez-Łukasiewicz";
-pub(crate) const RENEE: &str = "Renée O’Brien";
-
-/// A counselor with an API token and one couple.
-pub(crate) struct Me {
-    pub id: uuid::Uuid,
-    pub api: Api,
-    pub couple: String,
-}
-
-pub(crate) async fn me(app: &TestApp, email: &str, label: &str) -> Me {
-    let c = app.counselor(COUNSELOR, email, Role::Counselor).await;
-    let api = app.api(&app.api_token(c.id).await);
-    let r = api.post_json("/api/v1/couples", &couple_json(label)).await;
-    assert_eq!(r.status(), StatusCode::CREATED, "couple created");
-    let couple = r.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    Me {
-        id: c.id,
-        api,
-        couple,
-    }
-}
-
-/// Schedule a session `days` from now (negative: in the past); returns its JSON.
-pub(crate) async fn schedule(me: &Me, days: i64) -> Value {
-    let starts = (Utc::now() + Duration::days(days)).to_rfc3339();
-    let r = me
-        .api
-        .post_json(
-            &format!("/api/v1/couples/{}/sessions", me.couple),
-            &json!({"starts_at": starts, "duration_minutes": 50, "location": "office", "location_detail": "Room 2"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "scheduled");
-    r.json().await.expect("json")
-}
-
-pub(crate) fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-pub(crate) async fn put_json(api: &Api, path: &str, body: &Value) -> Response {
-    api.send_raw(
-        Method::PUT,
-        path,
-        "application/json",
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
-pub(crate) async fn save_note(api: &Api, session: &str, body: &Value) -> Response {
-    put_json(api, &format!("/api/v1/sessions/{session}/note"), body).await
-}
-
-pub(crate) async fn sign(api: &Api, session: &str) -> Response {
-    api.post_json(
-        &format!("/api/v1/sessions/{session}/note/sign"),
-        &json!({"password": PASSWORD}),
-    )
-    .await
-}
-
-pub(crate) async fn add_addendum(api: &Api, session: &str, text: &str) -> Response {
-    api.post_json(
-        &format!("/api/v1/sessions/{session}/note/addenda"),
-        &json!({ "text": text }),
-    )
-    .await
-}
-
-pub(crate) async fn read(api: &Api, session: &str) -> Value {
-    let r = api.get(&format!("/api/v1/sessions/{session}")).await;
-    assert_eq!(r.status(), StatusCode::OK, "read session");
-    r.json().await.expect("json")
-}
 
 fn dap(data: &str) -> Value {
     json!({"format": "DAP", "data": data, "assessment": "Steady.", "plan": "Weekly."})

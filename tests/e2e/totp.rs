@@ -16,6 +16,8 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use crate::support::cli::{kintsugi, run};
+use crate::support::sessions;
 use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
 /// One test per database for each `async fn(Totp)`, on a clock the test moves.
@@ -515,16 +517,16 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
 
 async fn notes_are_signed_with_a_code(t: Totp) {
     let email = "petra@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Pia & Quinn").await;
+    let me = sessions::me(&t.app, email, "Pia & Quinn").await;
     let b = Browser::new(&t.app);
     b.sign_in(email, PASSWORD).await;
     let (secret, _) = enrol(&t, &b).await;
 
     // Through the API: a code instead of the password; each code signs once.
-    let first = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -1).await);
+    let first = sessions::id_of(&sessions::schedule(&me, -1).await);
     let body =
         json!({"format": "DAP", "data": "Calm.", "assessment": "Steady.", "plan": "Weekly."});
-    let r = crate::sessions_api::save_note(&me.api, &first, &body).await;
+    let r = sessions::save_note(&me.api, &first, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let sign_path = format!("/api/v1/sessions/{first}/note/sign");
     let used = t.code(&secret);
@@ -544,8 +546,8 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     assert_eq!(note["status"], "signed");
 
     // Neither, or both: refused.
-    let second = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -2).await);
-    let r = crate::sessions_api::save_note(&me.api, &second, &body).await;
+    let second = sessions::id_of(&sessions::schedule(&me, -2).await);
+    let r = sessions::save_note(&me.api, &second, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let sign_path = format!("/api/v1/sessions/{second}/note/sign");
     let r = me.api.post_json(&sign_path, &json!({})).await;
@@ -554,11 +556,11 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     let r = me.api.post_json(&sign_path, &json!({"code": code})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The password still works.
-    let r = crate::sessions_api::sign(&me.api, &second).await;
+    let r = sessions::sign(&me.api, &second).await;
     assert_eq!(r.status(), StatusCode::OK);
 
     // On the page: the sign box asks for the code.
-    let third = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -3).await);
+    let third = sessions::id_of(&sessions::schedule(&me, -3).await);
     let page = format!("/sessions/{third}");
     let (status, html) = b.get_html(&page).await;
     assert_eq!(status, StatusCode::OK);
@@ -684,7 +686,7 @@ async fn serve_binary(
     key: Option<&DataKey>,
 ) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt as _;
-    let mut cmd = crate::encryption::kintsugi(dir, &t.app.database_url);
+    let mut cmd = kintsugi(dir, &t.app.database_url);
     cmd.arg("serve")
         .env("KINTSUGI_LOG", "warn")
         .stdout(std::process::Stdio::piped());
@@ -744,23 +746,18 @@ async fn secrets_are_sealed_with_the_data_key_and_rotate_with_it(mut t: Totp) {
     let url = t.app.database_url.clone();
     let new = match t.app.backend {
         Backend::Sqlite => {
-            let (code, stdout, stderr) = crate::encryption::run(
-                crate::encryption::kintsugi(dir.path(), &url).arg("rotate-key"),
-            )
-            .await;
+            let (code, stdout, stderr) = run(kintsugi(dir.path(), &url).arg("rotate-key")).await;
             assert_eq!(code, 0, "{stdout}{stderr}");
             let file = kintsugi_web::Config::for_database(&url).data_key_file;
             DataKey::from_base64(&std::fs::read_to_string(file).expect("key file")).expect("key")
         }
         Backend::Postgres => {
             let file = dir.path().join("new.key");
-            let (code, stdout, stderr) = crate::encryption::run(
-                crate::encryption::kintsugi(dir.path(), &url)
-                    .env("KINTSUGI_DATA_KEY", key.to_base64())
-                    .arg("rotate-key")
-                    .arg("--new-key-file")
-                    .arg(&file),
-            )
+            let (code, stdout, stderr) = run(kintsugi(dir.path(), &url)
+                .env("KINTSUGI_DATA_KEY", key.to_base64())
+                .arg("rotate-key")
+                .arg("--new-key-file")
+                .arg(&file))
             .await;
             assert_eq!(code, 0, "{stdout}{stderr}");
             DataKey::from_base64(&std::fs::read_to_string(file).expect("new key")).expect("key")
@@ -970,7 +967,7 @@ async fn api_tokens_wait_for_enrolment_too(t: Totp) {
     let admin = "wanda@practice.example";
     let (a, _, _) = enrolled(&t, admin, Role::Admin).await;
     let email = "xaver@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Yara & Zeno").await;
+    let me = sessions::me(&t.app, email, "Yara & Zeno").await;
     let couples = format!("/api/v1/couples/{}", me.couple);
     assert_eq!(me.api.get(&couples).await.status(), StatusCode::OK);
 
@@ -1013,7 +1010,7 @@ async fn api_tokens_wait_for_enrolment_too(t: Totp) {
 
 async fn the_requirement_is_read_with_the_session_limits_not_per_request(t: Totp) {
     let email = "yvonne@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Ada & Bo").await;
+    let me = sessions::me(&t.app, email, "Ada & Bo").await;
     let b = Browser::new(&t.app);
     b.sign_in(email, PASSWORD).await;
     assert_eq!(b.get("/").await.status(), StatusCode::OK);

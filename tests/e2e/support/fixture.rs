@@ -7,19 +7,22 @@
 //! let couple = me.api.add_couple(&couple_json("Alex & Sam")).await;
 //! ```
 
+use chrono::{Duration, Utc};
 use kintsugi_core::entities::exercise;
 use kintsugi_core::homework::library::{self, LibraryFilter};
+use kintsugi_core::homework::links;
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::TestApp;
 use super::http::Api;
+use super::{Browser, TestApp};
 
 /// A counselor (role counselor) with an API token.
 pub struct Counselor {
     pub id: Uuid,
+    pub token: String,
     pub api: Api,
 }
 
@@ -31,6 +34,7 @@ impl TestApp {
         Counselor {
             id: c.id,
             api: self.api(&token),
+            token,
         }
     }
 }
@@ -40,6 +44,16 @@ pub fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("id").to_owned()
 }
 
+/// The id at a JSON pointer (`/id`, `/partners/1/id`), as a UUID.
+pub fn uuid_at(v: &Value, pointer: &str) -> Uuid {
+    Uuid::parse_str(
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{pointer} in {v}")),
+    )
+    .expect("uuid")
+}
+
 impl Api {
     /// Add a couple (`couple_json` or a body of the test's own) and return it as the API does.
     pub async fn add_couple(&self, body: &Value) -> Value {
@@ -47,6 +61,38 @@ impl Api {
         assert_eq!(r.status(), StatusCode::CREATED, "couple created");
         r.json().await.expect("couple json")
     }
+
+    /// Schedule a 50-minute office session `days` from now (negative: in the past); its JSON.
+    pub async fn schedule(&self, couple: &str, days: i64) -> Value {
+        let starts = (Utc::now() + Duration::days(days)).to_rfc3339();
+        let r = self
+            .post_json(
+                &format!("/api/v1/couples/{couple}/sessions"),
+                &json!({"starts_at": starts, "duration_minutes": 50, "location": "office", "location_detail": "Room 2"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "scheduled");
+        r.json().await.expect("json")
+    }
+}
+
+/// A live homework link's secret for `partner`, minted as sending a link does (90 days).
+pub async fn mint_link(app: &TestApp, partner: Uuid) -> String {
+    links::mint(&app.db, app.clock.as_ref(), partner, Duration::days(90))
+        .await
+        .expect("mint")
+        .expose()
+        .to_owned()
+}
+
+/// A browser that opened `partner`'s homework link, as the partner does.
+pub async fn partner_browser(app: &TestApp, partner: Uuid) -> Browser {
+    let b = Browser::new(app);
+    let r = b
+        .get(&format!("/h/{}", mint_link(app, partner).await))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the link opens");
+    b
 }
 
 /// A built-in exercise of the library, by its key (`connection_checkin`, `caring_letter`...).

@@ -17,6 +17,31 @@ pub fn csrf_from(html: &str) -> Option<String> {
     Some(html[start..start + end].to_owned())
 }
 
+/// Where a redirect leads.
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no location ({})", r.status()))
+        .to_owned()
+}
+
+/// What askama's HTML escaper makes of a text.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&#38;"),
+            '<' => out.push_str("&#60;"),
+            '>' => out.push_str("&#62;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
         let client = Client::builder()
@@ -146,6 +171,17 @@ impl Api {
             .send()
             .await
             .expect("PATCH")
+    }
+
+    /// A PUT with a JSON body (sent as bytes, as any client would).
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.send_raw(
+            reqwest::Method::PUT,
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await
     }
 
     pub async fn send_raw(

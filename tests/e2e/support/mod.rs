@@ -2,11 +2,19 @@
 //! database per test (a SQLite file in a temporary folder, or a new PostgreSQL database), and
 //! clients that talk to it over HTTP like a browser or an integration would.
 
+pub mod actors;
 pub mod browser;
+pub mod cli;
 pub mod fixture;
+pub mod hostile;
 pub mod http;
+pub mod logs;
+pub mod mail;
 pub mod queries;
+pub mod records;
+pub mod sessions;
 pub mod smtp;
+pub mod snapshot;
 
 use std::sync::Arc;
 
@@ -315,16 +323,20 @@ impl Drop for TestApp {
     }
 }
 
+/// The partners of [`couple_form`] and [`couple_json`]: names in several scripts.
+pub const ZOE: &str = "Zoë Ñúñez-Łukasiewicz";
+pub const RENEE: &str = "Renée O’Brien";
+
 /// A couple as the page form sends it.
 pub fn couple_form(label: &str) -> Vec<(&'static str, String)> {
     vec![
         ("label", label.to_owned()),
         ("intake_date", "2026-03-02".to_owned()),
         ("disclosure_date", String::new()),
-        ("involved.name", "Zoë Ñúñez-Łukasiewicz".to_owned()),
+        ("involved.name", ZOE.to_owned()),
         ("involved.email", "zoe@mail.example".to_owned()),
         ("involved.timezone", "Europe/Warsaw".to_owned()),
-        ("hurt.name", "Renée O’Brien".to_owned()),
+        ("hurt.name", RENEE.to_owned()),
         ("hurt.email", "renee@mail.example".to_owned()),
         ("hurt.timezone", "America/New_York".to_owned()),
     ]
@@ -332,13 +344,27 @@ pub fn couple_form(label: &str) -> Vec<(&'static str, String)> {
 
 /// A couple as the API takes it.
 pub fn couple_json(label: &str) -> serde_json::Value {
+    couple_json_with(
+        label,
+        (ZOE, "zoe@mail.example", "Europe/Warsaw"),
+        (RENEE, "renee@mail.example", "America/New_York"),
+    )
+}
+
+/// A couple as the API takes it, with each partner's `(name, email, time zone)`: involved, then
+/// hurt.
+pub fn couple_json_with(
+    label: &str,
+    involved: (&str, &str, &str),
+    hurt: (&str, &str, &str),
+) -> serde_json::Value {
     serde_json::json!({
         "label": label,
         "open_agreement": false,
         "intake_date": "2026-03-02",
         "partners": [
-            {"role": "involved", "name": "Zoë Ñúñez-Łukasiewicz", "email": "zoe@mail.example", "timezone": "Europe/Warsaw"},
-            {"role": "hurt", "name": "Renée O’Brien", "email": "renee@mail.example", "timezone": "America/New_York"}
+            {"role": "involved", "name": involved.0, "email": involved.1, "timezone": involved.2},
+            {"role": "hurt", "name": hurt.0, "email": hurt.1, "timezone": hurt.2}
         ]
     })
 }
