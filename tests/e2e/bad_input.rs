@@ -9,7 +9,10 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, escaped, problem, problem_fields};
+use crate::support::bodies::{kb100, with, without};
+use crate::support::http::{
+    Api, assert_invalid, assert_invalid_mentioning, escaped, problem, problem_fields,
+};
 use crate::support::{Browser, PASSWORD, TestApp, couple_form, couple_json};
 
 db_tests!(
@@ -76,10 +79,6 @@ const COUPLE_FIELDS: [&str; 9] = [
     "hurt.email",
     "hurt.timezone",
 ];
-
-fn kb100() -> String {
-    "x".repeat(100 * 1024)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: a signed-in counselor with a token, forms, and reading pages.
@@ -221,64 +220,6 @@ fn essentials(c: &Value) -> Value {
         "intake_date": c["intake_date"], "disclosure_date": c["disclosure_date"],
         "partners": c["partners"],
     })
-}
-
-// JSON bodies.
-
-/// `body` with the value at a JSON pointer replaced (or added to its object).
-fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    match parent {
-        Value::Object(map) => {
-            map.insert(key.to_owned(), value);
-        }
-        Value::Array(items) => items[key.parse::<usize>().expect("index")] = value,
-        _ => panic!("{pointer} is not inside an object or array"),
-    }
-    body
-}
-
-fn without(mut body: Value, pointer: &str) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    parent.as_object_mut().expect("object").remove(key);
-    body
-}
-
-/// A 422 problem whose `errors` name `field`.
-async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], 422, "{what}: {p}");
-    let fields = problem_fields(&p);
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: expected an error for {field:?}, got {fields:?} in {p}"
-    );
-    p
-}
-
-/// A 422 problem that mentions `name` (as the field or in its message).
-async fn assert_invalid_mentioning(r: Response, name: &str, what: &str) {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    let errors = p["errors"].as_array().cloned().unwrap_or_default();
-    assert!(
-        errors.iter().any(|e| {
-            e["field"].as_str().is_some_and(|f| f.contains(name))
-                || e["message"].as_str().is_some_and(|m| m.contains(name))
-        }),
-        "{what}: no error mentions {name:?}: {p}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
+use crate::support::bodies::{kb100, with, without};
+use crate::support::http::{self, Api, assert_invalid_mentioning, problem, problem_fields};
 use crate::support::{Backend, TestApp, couple_json};
 
 db_tests!(
@@ -177,60 +178,11 @@ async fn submit(
     assert_eq!(saved, Saved::Done);
 }
 
-fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    match parent {
-        Value::Object(map) => {
-            map.insert(key.to_owned(), value);
-        }
-        Value::Array(items) => items[key.parse::<usize>().expect("index")] = value,
-        _ => panic!("{pointer} is not inside an object or array"),
-    }
-    body
-}
-
-fn without(mut body: Value, pointer: &str) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    parent.as_object_mut().expect("object").remove(key);
-    body
-}
-
 /// A 422 problem naming `field`; it never echoes a huge value.
 async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], 422, "{what}: {p}");
-    let fields = problem_fields(&p);
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: expected an error for {field:?}, got {fields:?} in {p}"
-    );
+    let p = http::assert_invalid(r, field, what).await;
     assert!(p.to_string().len() < 10_000, "{what}: the problem is short");
     p
-}
-
-/// A 422 problem that mentions `name` (as the field or in its message).
-async fn assert_invalid_mentioning(r: Response, name: &str, what: &str) {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    let errors = p["errors"].as_array().cloned().unwrap_or_default();
-    assert!(
-        errors.iter().any(|e| {
-            e["field"].as_str().is_some_and(|f| f.contains(name))
-                || e["message"].as_str().is_some_and(|m| m.contains(name))
-        }),
-        "{what}: no error mentions {name:?}: {p}"
-    );
 }
 
 /// A 404 problem that tells nothing about the record.
@@ -242,10 +194,6 @@ async fn assert_not_found(r: Response, secrets: &[&str], what: &str) {
     for s in secrets {
         assert!(!text.contains(s), "{what}: the 404 mentions {s:?}: {text}");
     }
-}
-
-fn kb100() -> String {
-    "x".repeat(100 * 1024)
 }
 
 async fn own_exercise_count(app: &TestApp) -> u64 {

@@ -10,7 +10,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{problem, problem_fields};
+use crate::support::http::{assert_invalid, assert_problem};
 use crate::support::sessions::{
     Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
 };
@@ -36,22 +36,6 @@ async fn status_of(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     let body = r.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)
-}
-
-async fn assert_problem(r: Response, status: StatusCode, what: &str) -> Value {
-    assert_eq!(r.status(), status, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], status.as_u16(), "{what}: {p}");
-    p
-}
-
-async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, what).await;
-    assert!(
-        problem_fields(&p).iter().any(|f| f == field),
-        "{what}: expected an error on {field}: {p}"
-    );
-    p
 }
 
 async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {

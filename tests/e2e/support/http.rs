@@ -225,3 +225,36 @@ pub fn problem_fields(p: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A problem with this status, in the answer's status line and in its body.
+pub async fn assert_problem(r: Response, status: StatusCode, what: &str) -> serde_json::Value {
+    assert_eq!(r.status(), status, "{what}");
+    let p = problem(r).await;
+    assert_eq!(p["status"], status.as_u16(), "{what}: {p}");
+    p
+}
+
+/// A 422 problem whose `errors` name `field`.
+pub async fn assert_invalid(r: Response, field: &str, what: &str) -> serde_json::Value {
+    let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, what).await;
+    let fields = problem_fields(&p);
+    assert!(
+        fields.iter().any(|f| f == field),
+        "{what}: expected an error for {field:?}, got {fields:?} in {p}"
+    );
+    p
+}
+
+/// A 422 problem that mentions `name` (as the field or in its message).
+pub async fn assert_invalid_mentioning(r: Response, name: &str, what: &str) {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+    let p = problem(r).await;
+    let errors = p["errors"].as_array().cloned().unwrap_or_default();
+    assert!(
+        errors.iter().any(|e| {
+            e["field"].as_str().is_some_and(|f| f.contains(name))
+                || e["message"].as_str().is_some_and(|m| m.contains(name))
+        }),
+        "{what}: no error mentions {name:?}: {p}"
+    );
+}

@@ -3,6 +3,7 @@
 //! clients that talk to it over HTTP like a browser or an integration would.
 
 pub mod actors;
+pub mod bodies;
 pub mod browser;
 pub mod cli;
 pub mod fixture;
