@@ -35,14 +35,8 @@ async fn sign_ins_and_couple_reads_and_changes_are_audited(app: TestApp) {
     let b = Browser::new(&app);
     b.try_sign_in("a@practice.example", "wrong password").await;
     b.sign_in("a@practice.example", PASSWORD).await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form("Secret Label"))
-        .await;
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    b.get(&location).await;
+    let (page, _) = b.add_couple("Secret Label").await;
+    b.get(&page).await;
     let token = app.api_token(c.id).await;
     let api = app.api(&token);
     let created: serde_json::Value = api

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::db_tests;
 use crate::support::http::{Api, problem, problem_fields};
-use crate::support::{Browser, TestApp, couple_form, couple_json};
+use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
     a_couple_goes_from_admission_to_shared_responsibility_through_the_api,
@@ -401,14 +401,8 @@ async fn the_open_agreement_flag_drives_the_commitment_marker(app: TestApp) {
 
 async fn signed_in_with_couple(app: &TestApp) -> (Browser, String) {
     let (_, b) = app.signed_in_counselor("A", "a@practice.example").await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form("Priya & Dev"))
-        .await;
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    (b, location.trim_start_matches("/couples/").to_owned())
+    let (_, id) = b.add_couple("Priya & Dev").await;
+    (b, id.to_string())
 }
 
 fn all_markers(stage: kintsugi_core::stages::Stage, rating: &str) -> Vec<(&'static str, String)> {

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::http::Api;
-use super::{Browser, TestApp};
+use super::http::location;
+use super::{Browser, TestApp, couple_form};
 
 /// A counselor (role counselor) with an API token.
 pub struct Counselor {
@@ -73,6 +74,20 @@ impl Api {
             .await;
         assert_eq!(r.status(), StatusCode::CREATED, "scheduled");
         r.json().await.expect("json")
+    }
+}
+
+impl Browser {
+    /// Add a couple ([`couple_form`]) through the page, as the signed-in counselor would; its
+    /// page (`/couples/{id}`) and id.
+    pub async fn add_couple(&self, label: &str) -> (String, Uuid) {
+        let r = self
+            .submit("/couples/new", "/couples", &couple_form(label))
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "couple added");
+        let page = location(&r);
+        let id = Uuid::parse_str(page.trim_start_matches("/couples/")).expect("uuid");
+        (page, id)
     }
 }
 
