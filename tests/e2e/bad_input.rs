@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::db_tests;
 use crate::support::bodies::{kb100, with, without};
+use crate::support::fixture::id_of;
 use crate::support::http::{
     Api, assert_invalid, assert_invalid_mentioning, escaped, problem, problem_fields,
 };
@@ -213,6 +214,22 @@ async fn counselor_count(app: &TestApp) -> usize {
         .len()
 }
 
+/// A couple added through the API, and its state before the test tries to change it.
+async fn couple_to_change(me: &Me) -> (String, Value) {
+    let id = id_of(&create_via_api(me, &couple_json("Alex & Sam")).await);
+    let before = essentials(&read_via_api(me, &id).await);
+    (id, before)
+}
+
+/// The couple is as it was `before`.
+async fn assert_unchanged(me: &Me, id: &str, before: &Value) {
+    assert_eq!(
+        essentials(&read_via_api(me, id).await),
+        *before,
+        "nothing changed"
+    );
+}
+
 /// A couple's stored state, for "nothing changed" checks.
 fn essentials(c: &Value) -> Value {
     json!({
@@ -285,11 +302,7 @@ async fn edit_form_with_invalid_fields_is_shown_again_and_changes_nothing(app: T
     let html = refused_page(r, "POST /couples/{id} with invalid fields").await;
     assert_invalid_couple_form_page(&html);
     assert_eq!(input_value(&html, "version").as_deref(), Some("1"));
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn couple_forms_with_missing_fields_are_refused_with_messages(app: TestApp) {
@@ -349,11 +362,7 @@ async fn couple_forms_refuse_100_kb_in_every_text_field(app: TestApp) {
         }
     }
     assert_eq!(couple_count(&me).await, 1, "nothing was created");
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn couple_forms_keep_hostile_text_escaped(app: TestApp) {
@@ -1077,11 +1086,7 @@ async fn patch(me: &Me, id: &str, body: &Value) -> Response {
 
 async fn api_patch_with_wrong_types_names_the_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, field) in [
         (json!({"label": 123}), "label"),
         (json!({"label": ["x"]}), "label"),
@@ -1108,38 +1113,22 @@ async fn api_patch_with_wrong_types_names_the_field(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, "body", &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_with_missing_fields_names_the_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     // A partner change must say which partner.
     let body = json!({"partners": [{"name": "Nobody knows whose"}]});
     let r = patch(&me, &id, &body).await;
     assert_invalid(r, "partners[0].role", "partner without a role").await;
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_with_invalid_values_names_the_field_and_changes_nothing(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, field) in [
         (json!({"label": ""}), "label"),
         (json!({"label": "x".repeat(121)}), "label"),
@@ -1187,20 +1176,12 @@ async fn api_patch_with_invalid_values_names_the_field_and_changes_nothing(app: 
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, field, &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_refuses_100_kb_in_every_text_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     let big = kb100();
     let mut cases = vec![
         (json!({"label": big}), "label".to_owned()),
@@ -1225,11 +1206,7 @@ async fn api_patch_refuses_100_kb_in_every_text_field(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, &field, &format!("PATCH with 100 kB in {field}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_refuses_unknown_fields(app: TestApp) {
@@ -1237,11 +1214,7 @@ async fn api_patch_refuses_unknown_fields(app: TestApp) {
         .counselor("Otto Other", "otto@practice.example", Role::Counselor)
         .await;
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, key) in [
         (
             json!({"counselor_id": other.id.to_string()}),
@@ -1267,11 +1240,7 @@ async fn api_patch_refuses_unknown_fields(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid_mentioning(r, key, &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
     assert_eq!(couple_count(&me).await, 1, "still on this caseload");
 }
 
@@ -1310,10 +1279,7 @@ async fn api_patch_with_a_stale_version_is_a_conflict(app: TestApp) {
 
 async fn api_malformed_json_is_a_bad_request_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let bodies: Vec<Vec<u8>> = vec![
         b"{nope".to_vec(),
         b"".to_vec(),
@@ -1363,10 +1329,7 @@ async fn api_malformed_json_is_a_bad_request_problem(app: TestApp) {
 
 async fn api_json_followed_by_trailing_garbage_is_a_bad_request_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let path = format!("/api/v1/couples/{id}");
     for (method, path, valid) in [
         (Method::POST, "/api/v1/couples", couple_json("Trailing")),
@@ -1396,10 +1359,7 @@ async fn api_json_followed_by_trailing_garbage_is_a_bad_request_problem(app: Tes
 
 async fn api_body_that_is_not_json_is_refused_with_415(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let json_text = couple_json("Sent as text").to_string().into_bytes();
     let path = format!("/api/v1/couples/{id}");
     for (method, path) in [(Method::POST, "/api/v1/couples"), (Method::PATCH, &*path)] {
@@ -1443,10 +1403,7 @@ async fn api_body_that_is_not_json_is_refused_with_415(app: TestApp) {
 
 async fn api_oversize_body_is_a_413_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let huge = "x".repeat(300 * 1024);
     for (method, path, body) in [
         (

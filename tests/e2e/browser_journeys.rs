@@ -2,6 +2,7 @@
 //! real Content-Security-Policy and real form submissions. Screenshots land in
 //! `target/screenshots/` for people to look at.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -245,11 +246,20 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counselor_rates_markers_and_completes_a_stage() {
+    on_daniels_couple(rate_and_complete).await;
+}
+
+/// Run `journey` in desktop Chromium with the base URL and the path of Daniel's couple.
+async fn on_daniels_couple<F, Fut>(journey: F)
+where
+    F: FnOnce(String, String, Arc<Chrome>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, created) = daniel_with_a_couple(&app).await;
     let couple_path = format!("/couples/{}", id_of(&created));
     Chrome::run(DESKTOP, |chrome| {
-        rate_and_complete(app.base.clone(), couple_path, chrome)
+        journey(app.base.clone(), couple_path, chrome)
     })
     .await;
 }
@@ -622,13 +632,7 @@ async fn assign_and_review(base: String, couple_path: String, chrome: Arc<Chrome
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_holds_a_session_and_signs_the_note() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (_, created) = daniel_with_a_couple(&app).await;
-    let couple_path = format!("/couples/{}", id_of(&created));
-    Chrome::run(DESKTOP, |chrome| {
-        hold_a_session(app.base.clone(), couple_path, chrome)
-    })
-    .await;
+    on_daniels_couple(hold_a_session).await;
 }
 
 async fn hold_a_session(base: String, couple_path: String, chrome: Arc<Chrome>) {

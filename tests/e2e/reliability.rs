@@ -7,22 +7,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
-use kintsugi_core::audit::Actor;
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::entities::response;
-use kintsugi_core::homework::assignments::{self, NewAssignment};
-use kintsugi_core::homework::library::{self, LibraryFilter};
-use kintsugi_core::homework::{ResponseStatus, Visibility, links};
+use kintsugi_core::homework::ResponseStatus;
 use kintsugi_core::practice::Role;
 use reqwest::{Client, StatusCode, redirect};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::fixture::{busy_practice, mint_link};
 use crate::support::http::csrf_from;
 use crate::support::{Backend, TestApp, couple_json};
 
@@ -71,63 +67,9 @@ fn client() -> Client {
 
 async fn killing_the_server_mid_submissions_loses_nothing_acknowledged(mut app: TestApp) {
     // 100 couples, an exercise for both partners: 200 responses waiting for a submit.
-    let c = app
-        .counselor("Busy", "busy@practice.example", Role::Counselor)
-        .await;
-    let api = app.api(&app.api_token(c.id).await);
-    let exercise_id = library::list(&app.db, c.id, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some("feelings_checkin"))
-        .expect("check-in")
-        .model
-        .id;
     let mut work = Vec::new();
-    for i in 0..100 {
-        let created: serde_json::Value = api
-            .post_json("/api/v1/couples", &couple_json(&format!("Couple {i}")))
-            .await
-            .json()
-            .await
-            .expect("couple");
-        let couple = Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-        let new = NewAssignment {
-            exercise_id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: NaiveDate::from_ymd_opt(2030, 1, 1)
-                .expect("date")
-                .and_hms_opt(9, 0, 0)
-                .expect("time"),
-            time_zone: kintsugi_core::domain::TimeZone::parse("UTC").expect("tz"),
-            visibility: Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            c.id,
-            couple,
-            new,
-        )
-        .await
-        .expect("assign")[0];
-        for p in created["partners"].as_array().expect("partners") {
-            let pid = Uuid::parse_str(p["id"].as_str().expect("id")).expect("uuid");
-            let secret = links::mint(&app.db, app.clock.as_ref(), pid, chrono::Duration::days(90))
-                .await
-                .expect("mint");
-            let rid = response::Entity::find()
-                .filter(response::Column::AssignmentId.eq(a))
-                .filter(response::Column::PartnerId.eq(pid))
-                .one(&app.db)
-                .await
-                .expect("query")
-                .expect("response")
-                .id;
-            work.push((secret.expose().to_owned(), rid));
-        }
+    for (pid, rid) in busy_practice(&app, 100).await {
+        work.push((mint_link(&app, pid).await, rid));
     }
     assert_eq!(work.len(), 200);
     // From here on the real binary serves, and is killed without warning.

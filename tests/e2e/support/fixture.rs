@@ -7,18 +7,24 @@
 //! let couple = me.api.add_couple(&couple_json("Alex & Sam")).await;
 //! ```
 
-use chrono::{Duration, Utc};
-use kintsugi_core::entities::exercise;
+use chrono::{Duration, NaiveDate, Utc};
+use kintsugi_core::audit::Actor;
+use kintsugi_core::couples::PartnerRole;
+use kintsugi_core::domain::TimeZone;
+use kintsugi_core::entities::{exercise, response};
+use kintsugi_core::homework::Visibility;
+use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links;
 use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::http::Api;
 use super::http::location;
-use super::{Browser, TestApp, couple_form};
+use super::{Browser, TestApp, couple_form, couple_json};
 
 /// A counselor (role counselor) with an API token.
 pub struct Counselor {
@@ -108,6 +114,58 @@ pub async fn partner_browser(app: &TestApp, partner: Uuid) -> Browser {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the link opens");
     b
+}
+
+/// The id of `partner`'s response to `assignment`.
+pub async fn response_id(app: &TestApp, assignment: Uuid, partner: Uuid) -> Uuid {
+    response::Entity::find()
+        .filter(response::Column::AssignmentId.eq(assignment))
+        .filter(response::Column::PartnerId.eq(partner))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("response")
+        .id
+}
+
+/// A busy practice: a new counselor ("Busy") adds `couples` couples through the API and gives
+/// each the built-in feelings check-in for both partners (shareable, due 1 January 2030, 09:00
+/// UTC). For every partner: their id and the id of their response, waiting to be submitted.
+pub async fn busy_practice(app: &TestApp, couples: usize) -> Vec<(Uuid, Uuid)> {
+    let c = app
+        .counselor_with_token("Busy", "busy@practice.example")
+        .await;
+    let exercise_id = builtin_exercise(app, c.id, "feelings_checkin").await.id;
+    let mut work = Vec::new();
+    for i in 0..couples {
+        let created = c.api.add_couple(&couple_json(&format!("Couple {i}"))).await;
+        let new = NewAssignment {
+            exercise_id,
+            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
+            due_local: NaiveDate::from_ymd_opt(2030, 1, 1)
+                .expect("date")
+                .and_hms_opt(9, 0, 0)
+                .expect("time"),
+            time_zone: TimeZone::parse("UTC").expect("tz"),
+            visibility: Visibility::Shareable,
+            recurrence: None,
+        };
+        let a = assignments::assign(
+            &app.db,
+            app.clock.as_ref(),
+            &Actor::system(),
+            c.id,
+            uuid_at(&created, "/id"),
+            new,
+        )
+        .await
+        .expect("assign")[0];
+        for p in created["partners"].as_array().expect("partners") {
+            let pid = uuid_at(p, "/id");
+            work.push((pid, response_id(app, a, pid).await));
+        }
+    }
+    work
 }
 
 /// A built-in exercise of the library, by its key (`connection_checkin`, `caring_letter`...).
