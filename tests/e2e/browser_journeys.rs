@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
+use kintsugi_core::couples::PartnerRole;
+use kintsugi_core::homework::Visibility;
 use kintsugi_core::practice::Role;
 use serde_json::json;
 
@@ -14,7 +16,9 @@ use crate::support::browser::{
     Chrome, DESKTOP, PHONE, assert_fits_width, assert_stylesheet_applies, click_button, count,
     field, fill, heading, path, set_date, sign_in, text, texts, value, wait_for,
 };
-use crate::support::fixture::{Counselor, builtin_exercise, id_of};
+use crate::support::fixture::{
+    Counselor, assign_in_core, builtin_exercise, homework, id_of, local, mint_link, uuid_at,
+};
 use crate::support::{Backend, PASSWORD, TestApp, couple_json};
 
 const LABEL: &str = "Zoë & Renée";
@@ -334,46 +338,19 @@ async fn rate_and_complete(base: String, couple_path: String, chrome: Arc<Chrome
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_does_homework_on_a_phone() {
-    use kintsugi_core::audit::Actor;
-    use kintsugi_core::couples::PartnerRole;
-    use kintsugi_core::homework::assignments::{self, NewAssignment};
-
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (counselor, created) = daniel_with_a_couple(&app).await;
-    let couple = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-    let hurt =
-        uuid::Uuid::parse_str(created["partners"][1]["id"].as_str().expect("id")).expect("uuid");
     let exercise = builtin_exercise(&app, counselor.id, "feelings_checkin").await;
-    let new = NewAssignment {
-        exercise_id: exercise.id,
-        assignees: vec![PartnerRole::Hurt],
-        due_local: chrono::NaiveDate::from_ymd_opt(2030, 3, 1)
-            .expect("date")
-            .and_hms_opt(19, 0, 0)
-            .expect("time"),
-        time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
-        visibility: kintsugi_core::homework::Visibility::Shareable,
-        recurrence: None,
-    };
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        counselor.id,
-        couple,
-        new,
-    )
-    .await
-    .expect("assign");
-    let secret = kintsugi_core::homework::links::mint(
-        &app.db,
-        app.clock.as_ref(),
-        hurt,
-        chrono::Duration::days(90),
-    )
-    .await
-    .expect("link");
-    let link = app.url(&format!("/h/{}", secret.expose()));
+    let new = homework(
+        exercise.id,
+        &[PartnerRole::Hurt],
+        local("2030-03-01 19:00"),
+        "Europe/Berlin",
+        Visibility::Shareable,
+    );
+    assign_in_core(&app, counselor.id, uuid_at(&created, "/id"), new).await;
+    let secret = mint_link(&app, uuid_at(&created, "/partners/1/id")).await;
+    let link = app.url(&format!("/h/{secret}"));
     Chrome::run(PHONE, |chrome| do_homework(link, chrome)).await;
 }
 
@@ -451,42 +428,28 @@ async fn do_homework(link: String, chrome: Arc<Chrome>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
-    use kintsugi_core::audit::Actor;
-    use kintsugi_core::couples::PartnerRole;
-    use kintsugi_core::homework::assignments::{self, NewAssignment};
+    use kintsugi_core::homework::assignments;
     use kintsugi_core::homework::prompts::RawAnswer;
     use kintsugi_core::homework::responses;
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (counselor, created) = daniel_with_a_couple(&app).await;
-    let couple_id = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
+    let couple_id = uuid_at(&created, "/id");
     let record = kintsugi_core::couples::store::get(&app.db, counselor.id, couple_id)
         .await
         .expect("couple");
     // Two weeks of connection check-ins from both partners, so there is something to chart.
     let checkin = builtin_exercise(&app, counselor.id, "connection_checkin").await;
     for (week, (mine, theirs)) in [(7, 3), (8, 3)].into_iter().enumerate() {
-        let new = NewAssignment {
-            exercise_id: checkin.id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: chrono::NaiveDate::from_ymd_opt(2030, 1, 1 + 7 * week as u32)
-                .expect("date")
-                .and_hms_opt(19, 0, 0)
-                .expect("time"),
-            time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
-            visibility: kintsugi_core::homework::Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            counselor.id,
-            couple_id,
-            new,
-        )
-        .await
-        .expect("assign")[0];
+        let due = local(&format!("2030-01-{:02} 19:00", 1 + 7 * week));
+        let new = homework(
+            checkin.id,
+            &PartnerRole::BOTH,
+            due,
+            "Europe/Berlin",
+            Visibility::Shareable,
+        );
+        let a = assign_in_core(&app, counselor.id, couple_id, new).await;
         let detail = assignments::get(&app.db, counselor.id, a)
             .await
             .expect("detail");

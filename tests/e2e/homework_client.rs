@@ -1,11 +1,10 @@
 //! The client pages behind a homework link: the link exchange, headers, kind pages, drafts,
 //! submitting once, sharing, PINs, and that a partner never sees anything not theirs.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::entities::response;
-use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::links;
 use kintsugi_core::homework::prompts::RawAnswer;
 use kintsugi_core::homework::responses;
@@ -16,7 +15,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::support::fixture::{builtin_exercise, busy_practice, partner_browser, uuid_at};
+use crate::support::fixture::{
+    assign_in_core, builtin_exercise, busy_practice, homework, local, partner_browser, uuid_at,
+};
 use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
@@ -63,27 +64,15 @@ async fn assign_on(
     day: u32,
 ) -> Uuid {
     let exercise_id = builtin_exercise(app, f.counselor, key).await.id;
-    let new = NewAssignment {
+    let due = local(&format!("2030-03-{day:02} 19:00"));
+    let new = homework(
         exercise_id,
-        assignees: vec![PartnerRole::Hurt],
-        due_local: NaiveDate::from_ymd_opt(2030, 3, day)
-            .expect("date")
-            .and_hms_opt(19, 0, 0)
-            .expect("time"),
-        time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
+        &[PartnerRole::Hurt],
+        due,
+        "Europe/Berlin",
         visibility,
-        recurrence: None,
-    };
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        f.counselor,
-        f.couple,
-        new,
-    )
-    .await
-    .expect("assign")[0]
+    );
+    assign_in_core(app, f.counselor, f.couple, new).await
 }
 
 /// The stored response, its sealed answers opened with the data key.

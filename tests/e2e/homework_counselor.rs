@@ -8,9 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store::{self as couples, CoupleRecord};
-use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{assignment, audit_event, outbox_message, partner, response};
-use kintsugi_core::homework::assignments::{self, NewAssignment};
+use kintsugi_core::homework::assignments;
 use kintsugi_core::homework::builtins::{CONNECTION_CHECKIN, FEELINGS_CHECKIN};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links::{self, LinkRefusal, LinkSecret};
@@ -23,7 +22,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::support::fixture::builtin_exercise;
+use crate::support::fixture::{assign_in_core, builtin_exercise, homework};
 use crate::support::{Backend, Browser, TestApp};
 
 db_tests!(
@@ -167,23 +166,8 @@ async fn assign_at(
     due: DateTime<Utc>,
     visibility: Visibility,
 ) -> Uuid {
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        c.id,
-        couple,
-        NewAssignment {
-            exercise_id: exercise,
-            assignees: roles.to_vec(),
-            due_local: due.naive_utc(),
-            time_zone: TimeZone::default(),
-            visibility,
-            recurrence: None,
-        },
-    )
-    .await
-    .expect("assign")[0]
+    let new = homework(exercise, roles, due.naive_utc(), "UTC", visibility);
+    assign_in_core(app, c.id, couple, new).await
 }
 
 async fn response_of(app: &TestApp, c: &Counselor, a: Uuid, role: PartnerRole) -> response::Model {

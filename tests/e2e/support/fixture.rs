@@ -7,7 +7,7 @@
 //! let couple = me.api.add_couple(&couple_json("Alex & Sam")).await;
 //! ```
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDateTime, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::domain::TimeZone;
@@ -128,6 +128,50 @@ pub async fn response_id(app: &TestApp, assignment: Uuid, partner: Uuid) -> Uuid
         .id
 }
 
+/// A local date and time, `2030-03-01 19:00`.
+pub fn local(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("local time")
+}
+
+/// Homework given once: `exercise` for the partners `to`, due at the local time `due` in
+/// `zone`.
+pub fn homework(
+    exercise: Uuid,
+    to: &[PartnerRole],
+    due: NaiveDateTime,
+    zone: &str,
+    visibility: Visibility,
+) -> NewAssignment {
+    NewAssignment {
+        exercise_id: exercise,
+        assignees: to.to_vec(),
+        due_local: due,
+        time_zone: TimeZone::parse(zone).expect("tz"),
+        visibility,
+        recurrence: None,
+    }
+}
+
+/// Assign through the core, as the system, on the app's clock (any due time, also one the
+/// pages would refuse); the id of the first assignment made.
+pub async fn assign_in_core(
+    app: &TestApp,
+    counselor: Uuid,
+    couple: Uuid,
+    new: NewAssignment,
+) -> Uuid {
+    assignments::assign(
+        &app.db,
+        app.clock.as_ref(),
+        &Actor::system(),
+        counselor,
+        couple,
+        new,
+    )
+    .await
+    .expect("assign")[0]
+}
+
 /// A busy practice: a new counselor ("Busy") adds `couples` couples through the API and gives
 /// each the built-in feelings check-in for both partners (shareable, due 1 January 2030, 09:00
 /// UTC). For every partner: their id and the id of their response, waiting to be submitted.
@@ -139,27 +183,14 @@ pub async fn busy_practice(app: &TestApp, couples: usize) -> Vec<(Uuid, Uuid)> {
     let mut work = Vec::new();
     for i in 0..couples {
         let created = c.api.add_couple(&couple_json(&format!("Couple {i}"))).await;
-        let new = NewAssignment {
+        let new = homework(
             exercise_id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: NaiveDate::from_ymd_opt(2030, 1, 1)
-                .expect("date")
-                .and_hms_opt(9, 0, 0)
-                .expect("time"),
-            time_zone: TimeZone::parse("UTC").expect("tz"),
-            visibility: Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            c.id,
-            uuid_at(&created, "/id"),
-            new,
-        )
-        .await
-        .expect("assign")[0];
+            &PartnerRole::BOTH,
+            local("2030-01-01 09:00"),
+            "UTC",
+            Visibility::Shareable,
+        );
+        let a = assign_in_core(app, c.id, uuid_at(&created, "/id"), new).await;
         for p in created["partners"].as_array().expect("partners") {
             let pid = uuid_at(p, "/id");
             work.push((pid, response_id(app, a, pid).await));
