@@ -5,6 +5,7 @@ use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
 
 use crate::db_tests;
+use crate::support::fixture::practice_form_with;
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(
@@ -64,18 +65,7 @@ mod timeouts {
 
         // A shorter idle limit chosen by the practice applies.
         b.sign_in("maya@practice.example", PASSWORD).await;
-        let mut fields: Vec<(&str, String)> =
-            kintsugi_core::practice::settings::PracticeInput::from_model(
-                &kintsugi_core::practice::settings::ensure(&app.db, app.clock.as_ref())
-                    .await
-                    .expect("practice"),
-            )
-            .into_pairs();
-        for f in fields.iter_mut() {
-            if f.0 == "session_idle_minutes" {
-                f.1 = "10".into();
-            }
-        }
+        let fields = practice_form_with(&app, "session_idle_minutes", "10").await;
         let r = b
             .submit("/admin/practice", "/admin/practice", &fields)
             .await;

@@ -1205,9 +1205,7 @@ async fn due_times_move_assignments_cancel_and_responses_are_reviewed(app: TestA
     let cancelled: Value = r.json().await.expect("json");
     assert!(cancelled["cancelled_at"].is_string());
     let r = api
-        .client
-        .post(api.url(&format!("{path}/cancel")))
-        .bearer_auth(&api.token)
+        .request(Method::POST, &format!("{path}/cancel"))
         .send()
         .await
         .expect("cancel without a body");
@@ -1356,9 +1354,10 @@ mod links_are_built_from_the_configured_base_url {
         let api = counselor_api(&app, "a@practice.example").await;
         let couple = new_couple(&api, "Alex & Sam").await;
         let r = api
-            .client
-            .post(api.url(&format!("/api/v1/couples/{couple}/links/hurt")))
-            .bearer_auth(&api.token)
+            .request(
+                Method::POST,
+                &format!("/api/v1/couples/{couple}/links/hurt"),
+            )
             .header(reqwest::header::HOST, "evil.test")
             .header("x-forwarded-host", "evil.test")
             .header("x-forwarded-proto", "http")
@@ -1607,14 +1606,7 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
         ),
     ];
     for (method, path, body) in &routes {
-        let mut req = other
-            .client
-            .request(method.clone(), other.url(path))
-            .bearer_auth(&other.token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let r = req.send().await.expect("request");
+        let r = other.send(method.clone(), path, body.as_ref()).await;
         assert_not_found(r, &secrets, &format!("{method} {path}")).await;
     }
     // Their library does not show it; the owner's records are untouched.
@@ -1697,14 +1689,7 @@ async fn unknown_and_malformed_ids_are_404(app: TestApp) {
             ),
         ];
         for (method, path, body) in &routes {
-            let mut req = api
-                .client
-                .request(method.clone(), api.url(path))
-                .bearer_auth(&api.token);
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            let r = req.send().await.expect("request");
+            let r = api.send(method.clone(), path, body.as_ref()).await;
             assert_not_found(r, &[], &format!("{method} {path}")).await;
         }
     }

@@ -30,7 +30,8 @@ use uuid::Uuid;
 
 use crate::db_tests;
 use crate::support::TestApp;
-use crate::support::http::Api;
+use crate::support::fixture::{markers_of, progress};
+use crate::support::http::{Api, header};
 use crate::support::sessions::{
     COUNSELOR, Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
 };
@@ -161,13 +162,7 @@ fn render_pages(pdf: &[u8], name: &str) -> PathBuf {
 /// A PDF download: checked headers, the bytes, the file name.
 async fn download(r: Response) -> (Vec<u8>, String) {
     assert_eq!(r.status(), StatusCode::OK, "the PDF downloads");
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| header(&r, name);
     assert_eq!(header("content-type"), "application/pdf");
     assert_eq!(header("cache-control"), "no-store");
     let disposition = header("content-disposition");
@@ -303,26 +298,8 @@ async fn rate(me: &Me, ratings: Value) {
 }
 
 /// The applicable marker keys of a stage.
-async fn markers_of(me: &Me, stage: &str) -> Vec<String> {
-    let p: Value = me
-        .api
-        .get(&format!("/api/v1/couples/{}/progress", me.couple))
-        .await
-        .json()
-        .await
-        .expect("progress");
-    p["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .find(|s| s["key"] == stage)
-        .expect("stage")["markers"]
-        .as_array()
-        .expect("markers")
-        .iter()
-        .filter(|m| m["applies"] == true)
-        .map(|m| m["key"].as_str().expect("key").to_owned())
-        .collect()
+async fn markers(me: &Me, stage: &str) -> Vec<String> {
+    markers_of(&progress(&me.api, &me.couple).await, stage)
 }
 
 async fn stage_action(me: &Me, stage: &str, action: &str, body: Value) {
@@ -650,7 +627,7 @@ async fn the_progress_report_prints_every_section(app: TestApp) {
     let me = me(&app, "o@practice.example", "Harbor Lights").await;
     let couple = Uuid::parse_str(&me.couple).expect("uuid");
     // Stage history: admission completed, the gate overridden, admission reopened.
-    let all_consistent: Vec<Value> = markers_of(&me, "admission")
+    let all_consistent: Vec<Value> = markers(&me, "admission")
         .await
         .iter()
         .map(|m| json!({"marker": m, "rating": "consistent"}))

@@ -23,7 +23,7 @@ use crate::support::actors::{
     is_client, is_public, names_a_record, page_request, routes, world,
 };
 use crate::support::fixture::uuid_at;
-use crate::support::http::csrf_from;
+use crate::support::http::{csrf_from, header};
 use crate::support::snapshot::{assert_same, snapshot, without_read_traces};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
@@ -239,12 +239,7 @@ async fn other_actors_get_404_and_none_of_a_s_data_on_every_route(app: TestApp) 
                 }
             };
             let status = res.status();
-            let location = res
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let location = header(&res, "location");
             let body = res.text().await.expect("body");
             match expect(actor, r) {
                 Expect::NotFound => {

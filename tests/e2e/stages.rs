@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::db_tests;
+use crate::support::fixture::{markers_of, progress};
 use crate::support::http::{Api, problem, problem_fields};
 use crate::support::{Browser, TestApp, couple_json};
 
@@ -36,28 +37,6 @@ async fn new_couple(api: &Api, body: Value) -> String {
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.expect("json");
     created["id"].as_str().expect("id").to_owned()
-}
-
-/// The applicable markers of a stage from a progress document.
-fn markers_of(progress: &Value, stage: &str) -> Vec<String> {
-    progress["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .find(|s| s["key"] == stage)
-        .expect("stage")["markers"]
-        .as_array()
-        .expect("markers")
-        .iter()
-        .filter(|m| m["applies"] == true)
-        .map(|m| m["key"].as_str().expect("key").to_owned())
-        .collect()
-}
-
-async fn progress(api: &Api, id: &str) -> Value {
-    let r = api.get(&format!("/api/v1/couples/{id}/progress")).await;
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("json")
 }
 
 async fn rate_all(api: &Api, id: &str, stage: &str, rating: &str) -> reqwest::Response {

@@ -17,6 +17,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::support::cli::{kintsugi, run};
+use crate::support::fixture::practice_form_with;
 use crate::support::sessions;
 use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
@@ -443,21 +444,7 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
     assert!(html.contains("name=\"totp_required\""));
 
     // Admins only: the admin's own session is held at the enrolment page at once.
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = "admins".into();
-        }
-    }
-    let r = a
-        .submit("/admin/practice", "/admin/practice", &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    require(&t, &a, "admins").await;
     for path in ["/", "/admin/practice", "/settings", "/couples/new"] {
         let r = a.get(path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
@@ -483,21 +470,7 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
 
     // Everyone: a counselor without it goes from the password straight to enrolment.
     t.next_step();
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = "everyone".into();
-        }
-    }
-    let r = a
-        .submit("/admin/practice", "/admin/practice", &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    require(&t, &a, "everyone").await;
     let c = Browser::new(&t.app);
     let r = c.sign_in(counselor, PASSWORD).await;
     assert_eq!(r.headers()["location"], "/settings/totp");
@@ -946,17 +919,7 @@ async fn turning_it_on_or_off_ends_the_other_sessions(t: Totp) {
 
 /// Save the practice's two-factor requirement (`none`, `admins`, `everyone`) as `admin`.
 async fn require(t: &Totp, admin: &Browser, who: &str) {
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = who.into();
-        }
-    }
+    let fields = practice_form_with(&t.app, "totp_required", who).await;
     let r = admin
         .submit("/admin/practice", "/admin/practice", &fields)
         .await;

@@ -3,7 +3,7 @@
 //! router itself: what the security tests send every route, as every actor.
 
 use chrono::Duration;
-use kintsugi_core::entities::{outbox_message, response};
+use kintsugi_core::entities::outbox_message;
 use kintsugi_core::homework::links;
 use kintsugi_core::practice::Role;
 use kintsugi_web::routes::table::{RouteEntry, table};
@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::fixture::uuid_at;
+use super::fixture::{response_id, uuid_at};
 use super::http::csrf_from;
 use super::{Browser, PASSWORD, TestApp, couple_json_with};
 
@@ -186,14 +186,7 @@ pub async fn world(app: &TestApp) -> World {
         .and_then(Value::as_str)
         .map(|s| Uuid::parse_str(s).expect("uuid"))
         .unwrap_or_else(|| panic!("assignment id in {asg}"));
-    let response = response::Entity::find()
-        .filter(response::Column::AssignmentId.eq(assignment))
-        .filter(response::Column::PartnerId.eq(involved))
-        .one(&app.db)
-        .await
-        .expect("query")
-        .expect("response")
-        .id;
+    let response = response_id(app, assignment, involved).await;
     let s = created(
         api.post_json(
             &format!("/api/v1/couples/{couple}/sessions"),

@@ -16,7 +16,7 @@ use kintsugi_core::homework::Visibility;
 use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links;
-use kintsugi_core::practice::Role;
+use kintsugi_core::practice::{Role, settings};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -95,6 +95,47 @@ impl Browser {
         let id = Uuid::parse_str(page.trim_start_matches("/couples/")).expect("uuid");
         (page, id)
     }
+}
+
+/// The practice settings form as it stands, with `field` set to `value`.
+pub async fn practice_form_with(
+    app: &TestApp,
+    field: &str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
+    let current = settings::ensure(&app.db, app.clock.as_ref())
+        .await
+        .expect("practice");
+    let mut fields = settings::PracticeInput::from_model(&current).into_pairs();
+    for f in fields.iter_mut() {
+        if f.0 == field {
+            f.1 = value.into();
+        }
+    }
+    fields
+}
+
+/// A couple's progress through the stages, as the API gives it.
+pub async fn progress(api: &Api, couple: &str) -> Value {
+    let r = api.get(&format!("/api/v1/couples/{couple}/progress")).await;
+    assert_eq!(r.status(), StatusCode::OK, "progress");
+    r.json().await.expect("progress json")
+}
+
+/// The applicable markers of a stage from a progress document.
+pub fn markers_of(progress: &Value, stage: &str) -> Vec<String> {
+    progress["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["key"] == stage)
+        .expect("stage")["markers"]
+        .as_array()
+        .expect("markers")
+        .iter()
+        .filter(|m| m["applies"] == true)
+        .map(|m| m["key"].as_str().expect("key").to_owned())
+        .collect()
 }
 
 /// A live homework link's secret for `partner`, minted as sending a link does (90 days).

@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kintsugi_core::clock::FixedClock;
-use kintsugi_core::entities::{assignment, exercise, response};
+use kintsugi_core::entities::{assignment, exercise};
 use kintsugi_core::practice::Role;
 use kintsugi_core::stages::Stage;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::fixture::response_id;
 pub use super::fixture::{mint_link as mint, partner_browser};
 pub use super::http::location;
 use super::http::{Browser, csrf_from};
@@ -308,17 +309,6 @@ async fn assignment_ids(app: &TestApp, couple: Uuid) -> HashSet<Uuid> {
         .collect()
 }
 
-async fn response_of(app: &TestApp, assignment: Uuid, partner: Uuid) -> Uuid {
-    response::Entity::find()
-        .filter(response::Column::AssignmentId.eq(assignment))
-        .filter(response::Column::PartnerId.eq(partner))
-        .one(&app.db)
-        .await
-        .expect("query")
-        .expect("response")
-        .id
-}
-
 /// Assign the exercise to both partners, shareable, due Friday 19:00; returns its id.
 async fn assign(app: &TestApp, c: &Browser, couple: Uuid, exercise: Uuid) -> Uuid {
     let before = assignment_ids(app, couple).await;
@@ -493,10 +483,10 @@ pub async fn world(app: &TestApp) -> World {
 
     // The partners answer through their links: both submit and share the first assignment,
     // the involved partner keeps a draft of the second.
-    let involved_shared = response_of(app, shared, involved).await;
-    let hurt_shared = response_of(app, shared, hurt).await;
-    let involved_open = response_of(app, open, involved).await;
-    let hurt_open = response_of(app, open, hurt).await;
+    let involved_shared = response_id(app, shared, involved).await;
+    let hurt_shared = response_id(app, shared, hurt).await;
+    let involved_open = response_id(app, open, involved).await;
+    let hurt_open = response_id(app, open, hurt).await;
     let zoe = partner_browser(app, involved).await;
     answer(
         &zoe,

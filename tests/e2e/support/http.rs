@@ -1,7 +1,7 @@
 //! HTTP clients for tests: a cookie-keeping browser that reads CSRF tokens from pages, and an
 //! API client with a bearer token. Neither follows redirects, so tests see every 303.
 
-use reqwest::{Client, Response, StatusCode, redirect};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode, redirect};
 
 use super::TestApp;
 
@@ -15,6 +15,15 @@ pub fn csrf_from(html: &str) -> Option<String> {
     let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned())
+}
+
+/// The value of a response header as text, empty when it is absent.
+pub fn header(r: &Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Where a redirect leads.
@@ -144,39 +153,43 @@ impl Api {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    /// A request with the token, for the test to add headers or a body of its own.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
-            .get(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET")
+    }
+
+    /// Send `method path`, with `body` as JSON when there is one.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Response {
+        let mut req = self.request(method, path);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .expect("POST")
+        self.send(Method::POST, path, Some(body)).await
     }
 
     pub async fn patch_json(&self, path: &str, body: &serde_json::Value) -> Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .expect("PATCH")
+        self.send(Method::PATCH, path, Some(body)).await
     }
 
     /// A PUT with a JSON body (sent as bytes, as any client would).
     pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> Response {
         self.send_raw(
-            reqwest::Method::PUT,
+            Method::PUT,
             path,
             "application/json",
             body.to_string().into_bytes(),
@@ -186,14 +199,12 @@ impl Api {
 
     pub async fn send_raw(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         content_type: &str,
         body: Vec<u8>,
     ) -> Response {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
+        self.request(method, path)
             .header("content-type", content_type)
             .body(body)
             .send()

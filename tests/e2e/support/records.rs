@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::TestApp;
+use super::fixture::progress;
 use super::sessions::{Me, add_addendum, id_of, me, save_note, schedule, sign};
 
 /// Words that appear nowhere but in the clinical text they were typed into.
@@ -125,13 +126,7 @@ pub async fn write_clinical_record(app: &TestApp, email: &str) -> Written {
         .post_json(&stage("override"), &json!({ "reason": OVERRIDE }))
         .await;
     assert_eq!(r.status(), StatusCode::OK, "override");
-    let progress: Value = me
-        .api
-        .get(&format!("/api/v1/couples/{}/progress", me.couple))
-        .await
-        .json()
-        .await
-        .expect("progress");
+    let progress = progress(&me.api, &me.couple).await;
     let ratings: Vec<Value> = progress["stages"][3]["markers"]
         .as_array()
         .expect("markers")
