@@ -39,12 +39,7 @@ async fn sign_ins_and_couple_reads_and_changes_are_audited(app: TestApp) {
     b.get(&page).await;
     let token = app.api_token(c.id).await;
     let api = app.api(&token);
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Another"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let created: serde_json::Value = api.add_couple(&couple_json("Another")).await;
     api.get(&format!(
         "/api/v1/couples/{}",
         created["id"].as_str().expect("id")
@@ -214,11 +209,8 @@ async fn refused_access_is_audited_with_the_route_not_the_path(app: TestApp) {
         .await;
     let created: serde_json::Value = app
         .api(&app.api_token(owner.id).await)
-        .post_json("/api/v1/couples", &couple_json("Private Couple"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+        .add_couple(&couple_json("Private Couple"))
+        .await;
     let id = created["id"].as_str().expect("id").to_owned();
     let prober = app
         .counselor("Prober", "prober@practice.example", Role::Counselor)
@@ -259,11 +251,8 @@ async fn admin_with_couple(app: &TestApp) -> (uuid::Uuid, Browser, String) {
         .await;
     let created: serde_json::Value = app
         .api(&app.api_token(admin.id).await)
-        .post_json("/api/v1/couples", &couple_json("Busy Couple"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+        .add_couple(&couple_json("Busy Couple"))
+        .await;
     let b = Browser::new(app);
     b.sign_in("maya@practice.example", PASSWORD).await;
     (admin.id, b, created["id"].as_str().expect("id").to_owned())

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 
 use crate::db_tests;
 use crate::support::fixture::practice_form_with;
+use crate::support::http::set_cookie;
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(
@@ -273,14 +274,7 @@ async fn cookies_are_http_only_and_same_site(app: TestApp) {
         "{csrf_cookie}"
     );
     let r = b.sign_in("a@practice.example", PASSWORD).await;
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kintsugi_session="))
-        .expect("session cookie")
-        .to_owned();
+    let session = set_cookie(&r, "kintsugi_session").expect("session cookie");
     assert!(
         session.contains("HttpOnly")
             && session.contains("SameSite=Lax")

@@ -197,13 +197,7 @@ async fn read_via_api(me: &Me, id: &str) -> Value {
 }
 
 async fn couple_count(me: &Me) -> u64 {
-    let list: Value = me
-        .api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = me.api.get_json("/api/v1/couples").await;
     list["total"].as_u64().expect("total")
 }
 
@@ -436,12 +430,7 @@ async fn couple_form_ignores_fields_it_does_not_know(app: TestApp) {
     assert_eq!(couple["status"], "active", "{couple}");
     assert_eq!(couple["version"], 1, "{couple}");
     assert_eq!(couple["open_agreement"], false, "\"maybe\" is not ticked");
-    let theirs: Value = other_api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let theirs: Value = other_api.get_json("/api/v1/couples").await;
     assert_eq!(
         theirs["total"], 0,
         "the couple did not land on another caseload"
@@ -790,13 +779,7 @@ async fn hostile_but_valid_text_from_the_api_is_returned_verbatim_and_shown_esca
     assert_eq!(couple["label"], HOSTILE_LABEL);
     assert_eq!(couple["partners"][0]["name"], SCRIPT);
     assert_eq!(couple["partners"][1]["name"], JS_URL);
-    let list: Value = me
-        .api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = me.api.get_json("/api/v1/couples").await;
     assert_eq!(list["items"][0]["label"], HOSTILE_LABEL);
 
     let (_, dashboard) = me.b.get_html("/").await;
@@ -1066,12 +1049,7 @@ async fn api_create_refuses_unknown_fields(app: TestApp) {
     }
     assert_eq!(couple_count(&me).await, 0, "nothing was created");
     let theirs = app.api(&app.api_token(other.id).await);
-    let list: Value = theirs
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = theirs.get_json("/api/v1/couples").await;
     assert_eq!(list["total"], 0, "nothing landed on another caseload");
 }
 
@@ -1482,11 +1460,8 @@ async fn api_list_refuses_out_of_range_parameters(app: TestApp) {
     }
     let far: Value = me
         .api
-        .get("/api/v1/couples?page=1000000&per_page=100")
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/v1/couples?page=1000000&per_page=100")
+        .await;
     assert_eq!(far["items"], json!([]), "a page past the end is empty");
     assert_eq!(far["next"], Value::Null);
 }

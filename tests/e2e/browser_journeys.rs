@@ -17,7 +17,8 @@ use crate::support::browser::{
     field, fill, heading, path, set_date, sign_in, text, texts, value, wait_for,
 };
 use crate::support::fixture::{
-    Counselor, assign_in_core, builtin_exercise, homework, id_of, local, mint_link, uuid_at,
+    Counselor, assign_in_core, builtin_exercise, homework, id_of, local, mint_link, submit_in_core,
+    uuid_at,
 };
 use crate::support::{Backend, PASSWORD, TestApp, couple_json};
 
@@ -430,7 +431,6 @@ async fn do_homework(link: String, chrome: Arc<Chrome>) {
 async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
     use kintsugi_core::homework::assignments;
     use kintsugi_core::homework::prompts::RawAnswer;
-    use kintsugi_core::homework::responses;
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (counselor, created) = daniel_with_a_couple(&app).await;
@@ -464,17 +464,7 @@ async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
                     .iter()
                     .map(|k| (k.to_string(), RawAnswer::text(trust.to_string())))
                     .collect();
-            responses::submit(
-                &app.db,
-                app.clock.as_ref(),
-                record.partner(*role),
-                response.id,
-                &raw,
-                false,
-                None,
-            )
-            .await
-            .expect("submit");
+            submit_in_core(&app, record.partner(*role), response.id, &raw, false).await;
         }
     }
     let couple_path = format!("/couples/{couple_id}");

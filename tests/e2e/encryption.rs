@@ -11,8 +11,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::db_tests;
 use crate::support::cli::{kintsugi, run};
 use crate::support::records::{
-    ADDENDUM, ALL, ANSWER, COMMENT, NOTE, OVERRIDE, PLAN, REOPEN, clinical_words_in, open_all,
-    write_clinical_record,
+    ADDENDUM, ALL, ANSWER, COMMENT, NOTE, OVERRIDE, PLAN, REOPEN, Written, clinical_words_in,
+    open_all, write_clinical_record,
 };
 use crate::support::sessions::read;
 use crate::support::{Backend, TestApp, data_key};
@@ -21,6 +21,25 @@ db_tests!(
     the_raw_database_holds_no_clinical_text,
     rotate_key_moves_everything_to_the_new_key,
 );
+
+/// The API reads every kind of clinical text back intact: the session (note and addendum), the
+/// assignment (answer and comment).
+async fn assert_reads_back(w: &Written) {
+    let session = read(&w.me.api, &w.session).await.to_string();
+    for word in [NOTE, PLAN, ADDENDUM] {
+        assert!(session.contains(word), "{word} in {session}");
+    }
+    let assignment =
+        w.me.api
+            .get(&format!("/api/v1/assignments/{}", w.assignment))
+            .await
+            .text()
+            .await
+            .expect("assignment");
+    for word in [ANSWER, COMMENT] {
+        assert!(assignment.contains(word), "{word} in {assignment}");
+    }
+}
 
 async fn the_raw_database_holds_no_clinical_text(app: TestApp) {
     let w = write_clinical_record(&app, "enc@practice.example").await;
@@ -52,20 +71,7 @@ async fn the_raw_database_holds_no_clinical_text(app: TestApp) {
 
     // The app reads every kind back intact: the session (note and addendum), the assignment
     // (answer and comment), the couple page (the reasons).
-    let session = read(&w.me.api, &w.session).await.to_string();
-    for word in [NOTE, PLAN, ADDENDUM] {
-        assert!(session.contains(word), "{word} in {session}");
-    }
-    let assignment =
-        w.me.api
-            .get(&format!("/api/v1/assignments/{}", w.assignment))
-            .await
-            .text()
-            .await
-            .expect("assignment");
-    for word in [ANSWER, COMMENT] {
-        assert!(assignment.contains(word), "{word} in {assignment}");
-    }
+    assert_reads_back(&w).await;
     let browser = crate::support::Browser::new(&app);
     browser
         .sign_in("enc@practice.example", crate::support::PASSWORD)
@@ -265,20 +271,7 @@ async fn plain_text_from_before_encryption_is_sealed_at_start_up() {
         .expect("all sealed with the key");
 
     // And the app reads them as they were.
-    let session = read(&w.me.api, &w.session).await.to_string();
-    for word in [NOTE, PLAN, ADDENDUM] {
-        assert!(session.contains(word), "{word} in {session}");
-    }
-    let assignment =
-        w.me.api
-            .get(&format!("/api/v1/assignments/{}", w.assignment))
-            .await
-            .text()
-            .await
-            .expect("assignment");
-    for word in [ANSWER, COMMENT] {
-        assert!(assignment.contains(word), "{word} in {assignment}");
-    }
+    assert_reads_back(&w).await;
 }
 
 async fn rotate_key_moves_everything_to_the_new_key(mut app: TestApp) {

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::db_tests;
 use crate::support::bodies::{kb100, with, without};
+use crate::support::fixture::{STAGES, submit_in_core};
 use crate::support::http::{self, Api, assert_invalid_mentioning, problem, problem_fields};
 use crate::support::{Backend, TestApp, couple_json};
 
@@ -164,18 +165,8 @@ async fn submit(
     share: bool,
 ) {
     let p = partner_of(app, couple_id, role).await;
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
-        &p,
-        response_id(assignment, role.key()),
-        &raw(answers),
-        share,
-        None,
-    )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
+    let response = response_id(assignment, role.key());
+    submit_in_core(app, &p, response, &raw(answers), share).await;
 }
 
 /// A 422 problem naming `field`; it never echoes a huge value.
@@ -256,14 +247,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
     assert_eq!(list["total"], items.len());
     assert!(list["next"].is_null());
     assert!(items.iter().all(|e| e["builtin"] == true));
-    for stage in [
-        "admission",
-        "validation",
-        "openness",
-        "before_the_affair",
-        "current_struggles",
-        "shared_responsibility",
-    ] {
+    for stage in STAGES {
         let n = items.iter().filter(|e| e["stage"] == stage).count();
         assert!(n >= 2, "{stage}: {n}");
     }
@@ -289,20 +273,10 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
     );
 
     // Filters.
-    let validation: Value = api
-        .get("/api/v1/exercises?stage=validation")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let validation: Value = api.get_json("/api/v1/exercises?stage=validation").await;
     let v = validation["items"].as_array().expect("items");
     assert!(!v.is_empty() && v.iter().all(|e| e["stage"] == "validation"));
-    let hurt: Value = api
-        .get("/api/v1/exercises?recipient=hurt")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let hurt: Value = api.get_json("/api/v1/exercises?recipient=hurt").await;
     let h = hurt["items"].as_array().expect("items");
     assert!(!h.is_empty() && h.iter().all(|e| e["recipient"] == "hurt"));
 
@@ -345,20 +319,12 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
         ])
     );
     let id = created["id"].as_str().expect("id");
-    let read: Value = api
-        .get(&format!("/api/v1/exercises/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let read: Value = api.get_json(&format!("/api/v1/exercises/{id}")).await;
     assert_eq!(read, created);
 
     let mine: Value = api
-        .get("/api/v1/exercises?stage=validation&recipient=both")
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/v1/exercises?stage=validation&recipient=both")
+        .await;
     assert!(
         mine["items"]
             .as_array()
@@ -366,12 +332,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
             .iter()
             .any(|e| e["id"] == id && e["title"] == title.as_str())
     );
-    let admission: Value = api
-        .get("/api/v1/exercises?stage=admission")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let admission: Value = api.get_json("/api/v1/exercises?stage=admission").await;
     assert!(
         !admission["items"]
             .as_array()
@@ -389,12 +350,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
 
     // Another counselor neither lists nor reads it.
     let other = counselor_api(&app, "b@practice.example").await;
-    let theirs: Value = other
-        .get("/api/v1/exercises")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let theirs: Value = other.get_json("/api/v1/exercises").await;
     assert!(!theirs.to_string().contains("Evening check-in"));
     assert_not_found(
         other.get(&format!("/api/v1/exercises/{id}")).await,
@@ -610,12 +566,7 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
     let id = created["id"].as_str().expect("id");
 
     // A built-in to the hurt partner only, for the counselor's eyes only.
-    let library: Value = api
-        .get("/api/v1/exercises?recipient=hurt")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let library: Value = api.get_json("/api/v1/exercises?recipient=hurt").await;
     let builtin = library["items"][0]["id"].as_str().expect("builtin id");
     let body = json!({"exercise_id": builtin, "assignees": ["hurt"], "due_at": due_in(3),
                       "visibility": "counselor_only"});
@@ -627,11 +578,8 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
 
     // The list: latest due first, statuses, no answers.
     let list: Value = api
-        .get(&format!("/api/v1/couples/{couple}/assignments"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/assignments"))
+        .await;
     assert_eq!(list["total"], 2);
     assert!(list["next"].is_null());
     assert_eq!(list["items"][0]["id"], id);
@@ -714,11 +662,8 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
     assert_eq!(responses[1]["status"], "submitted");
     assert_eq!(responses[1]["shared_with_partner"], false);
     let list: Value = api
-        .get(&format!("/api/v1/couples/{couple}/assignments"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/assignments"))
+        .await;
     assert!(
         list["items"][0]["assignees"]
             .as_array()
@@ -896,7 +841,7 @@ async fn recurring_assignments_make_one_assignment_per_occurrence(app: TestApp) 
     let mut next = Some(format!("/api/v1/couples/{couple}/assignments?per_page=3"));
     let mut pages = 0;
     while let Some(path) = next {
-        let page: Value = api.get(&path).await.json().await.expect("json");
+        let page: Value = api.get_json(&path).await;
         assert_eq!(page["total"], 8);
         for item in page["items"].as_array().expect("items") {
             seen.push(item["id"].as_str().expect("id").to_owned());
@@ -920,13 +865,10 @@ async fn recurring_assignments_make_one_assignment_per_occurrence(app: TestApp) 
         assert_invalid(r, field, query).await;
     }
     let far: Value = api
-        .get(&format!(
+        .get_json(&format!(
             "/api/v1/couples/{couple}/assignments?page=1000000&per_page=100"
         ))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(far["items"], json!([]));
     assert!(far["next"].is_null());
 }
@@ -1535,12 +1477,7 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
         .await;
 
     let other = counselor_api(&app, "b@practice.example").await;
-    let library: Value = other
-        .get("/api/v1/exercises")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let library: Value = other.get_json("/api/v1/exercises").await;
     let builtin = library["items"][0]["id"].as_str().expect("id").to_owned();
     let secrets = [
         "Private",

@@ -15,6 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::cli;
 use crate::support::fixture::{
     assign_in_core, builtin_exercise, busy_practice, homework, local, partner_browser, uuid_at,
 };
@@ -620,12 +621,8 @@ async fn link_secrets_never_reach_the_logs() {
         .expect("mint");
     db.close().await.ok();
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"))
+    let mut child = cli::kintsugi(dir.path(), &url)
         .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("KINTSUGI_DATABASE_URL", &url)
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
         .env("KINTSUGI_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

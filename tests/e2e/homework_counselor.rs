@@ -13,8 +13,7 @@ use kintsugi_core::homework::assignments;
 use kintsugi_core::homework::builtins::{CONNECTION_CHECKIN, FEELINGS_CHECKIN};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links::{self, LinkRefusal, LinkSecret};
-use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses::{self, Saved};
+use kintsugi_core::homework::responses;
 use kintsugi_core::homework::{ResponseStatus, Visibility};
 use kintsugi_core::practice::counselors::Counselor;
 use reqwest::StatusCode;
@@ -22,7 +21,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::support::fixture::{assign_in_core, builtin_exercise, homework};
+use crate::support::fixture::{
+    assign_in_core, builtin_exercise, homework, submit_in_core, text_answers,
+};
 use crate::support::{Backend, Browser, TestApp};
 
 db_tests!(
@@ -181,13 +182,6 @@ async fn response_of(app: &TestApp, c: &Counselor, a: Uuid, role: PartnerRole) -
         .expect("response")
 }
 
-fn raw(answers: &[(&str, &str)]) -> Vec<(String, RawAnswer)> {
-    answers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), RawAnswer::text(*v)))
-        .collect()
-}
-
 async fn submit(
     app: &TestApp,
     p: &partner::Model,
@@ -195,18 +189,7 @@ async fn submit(
     answers: &[(&str, &str)],
     share: bool,
 ) {
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
-        p,
-        response_id,
-        &raw(answers),
-        share,
-        None,
-    )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
+    submit_in_core(app, p, response_id, &text_answers(answers), share).await;
 }
 
 /// The part of a couple page about one assignment.
@@ -406,7 +389,7 @@ async fn statuses_due_date_changes_and_cancelling(app: TestApp) {
         app.clock.as_ref(),
         &couple.involved,
         draft.id,
-        &raw(&[("what_happened", "Half written")]),
+        &text_answers(&[("what_happened", "Half written")]),
     )
     .await
     .expect("draft");
@@ -934,7 +917,7 @@ async fn check_in_charts_and_the_trust_divergence_flag(app: TestApp) {
         app.clock.as_ref(),
         &couple.hurt,
         r.id,
-        &raw(&[("trust", "0")]),
+        &text_answers(&[("trust", "0")]),
     )
     .await
     .expect("draft");

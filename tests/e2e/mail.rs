@@ -34,12 +34,7 @@ async fn queue_link(app: &TestApp) -> String {
         .counselor("C", "c@practice.example", Role::Counselor)
         .await;
     let api = app.api(&app.api_token(c.id).await);
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Secret Label & Co"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+    let created: serde_json::Value = api.add_couple(&couple_json("Secret Label & Co")).await;
     let id = created["id"].as_str().expect("id").to_owned();
     let r = api
         .post_json(
@@ -168,7 +163,7 @@ async fn failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried(app: 
         .expect("q")
         .expect("c");
     let api = app.api(&app.api_token(c.id).await);
-    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    let list: serde_json::Value = api.get_json("/api/v1/outbox").await;
     assert_eq!(list["items"][0]["status"], "failed");
     assert_eq!(
         list["items"][0]["attempts"],

@@ -135,16 +135,21 @@ async fn drained(app: &TestApp, limit: Duration) -> bool {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: TestApp) {
-    let c = couple_in(
-        &app,
+/// Counselor c@ and a couple in Warsaw and New York.
+async fn warsaw_and_new_york(app: &TestApp) -> Couple {
+    couple_in(
+        app,
         "c@practice.example",
         "Europe/Warsaw",
         "America/New_York",
     )
-    .await;
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: TestApp) {
+    let c = warsaw_and_new_york(&app).await;
     // 15:00 UTC: daytime for both partners.
     let clock = Arc::new(FixedClock::new(at("2027-05-03T15:00:00Z")));
     // Every kind: new homework, links, a session soon (its reminder goes at once), the digest.
@@ -227,13 +232,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
     app: TestApp,
 ) {
     always_awake(&app).await;
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     queue(&app, &c, 600, app.clock.now()).await;
     let smtp = SmtpServer::start().await;
     let dir = tempfile::tempdir().expect("dir");
@@ -297,13 +296,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
 
 async fn three_workers_drain_a_thousand_messages_with_no_copies_and_no_losses(app: TestApp) {
     always_awake(&app).await;
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     queue(&app, &c, 1000, app.clock.now()).await;
     let smtp = SmtpServer::start().await;
     let dir = tempfile::tempdir().expect("dir");
@@ -328,13 +321,7 @@ async fn three_workers_drain_a_thousand_messages_with_no_copies_and_no_losses(ap
 // ---------------------------------------------------------------------------------------------
 
 async fn starttls_is_required_unless_the_url_says_otherwise_for_this_machine(app: TestApp) {
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     let clock = Arc::new(FixedClock::new(at("2027-05-03T15:00:00Z")));
     queue(&app, &c, 1, clock.now()).await;
     let smtp = SmtpServer::start().await;

@@ -20,7 +20,6 @@ use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::builtins::CONNECTION_CHECKIN;
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses;
 use kintsugi_core::practice::Role;
 use kintsugi_core::stages::Marker;
 use reqwest::{Response, StatusCode};
@@ -30,7 +29,7 @@ use uuid::Uuid;
 
 use crate::db_tests;
 use crate::support::TestApp;
-use crate::support::fixture::{markers_of, progress};
+use crate::support::fixture::{markers_of, progress, submit_in_core};
 use crate::support::http::{Api, header};
 use crate::support::sessions::{
     COUNSELOR, Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
@@ -270,17 +269,7 @@ async fn answer_checkin(app: &TestApp, me: &Me, assignment: Uuid, trust: (u8, u8
         .into_iter()
         .map(|(k, v)| (k.to_owned(), RawAnswer::text(&v)))
         .collect();
-        responses::submit(
-            &app.db,
-            app.clock.as_ref(),
-            couple.partner(role),
-            response,
-            &answers,
-            false,
-            None,
-        )
-        .await
-        .expect("submit");
+        submit_in_core(app, couple.partner(role), response, &answers, false).await;
     }
 }
 

@@ -2,7 +2,6 @@
 //! of 200 concurrent homework submissions loses nothing it acknowledged and leaves no half-written
 //! row; 50 concurrent writers on SQLite for 30 seconds never meet "database is locked".
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -12,49 +11,23 @@ use kintsugi_core::homework::ResponseStatus;
 use kintsugi_core::practice::Role;
 use reqwest::{Client, StatusCode, redirect};
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::cli::{self, kintsugi};
 use crate::support::fixture::{busy_practice, mint_link};
 use crate::support::http::csrf_from;
 use crate::support::{Backend, TestApp, couple_json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kintsugi");
 
 db_tests!(killing_the_server_mid_submissions_loses_nothing_acknowledged);
 
 /// `kintsugi serve --no-worker` on the test's database; returns it with its base URL.
 async fn serve(database_url: &str, dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--no-worker")
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINTSUGI_DATABASE_URL", database_url)
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
-        .env("KINTSUGI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn kintsugi");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read") {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split(')').next().expect("addr").to_owned();
-            }
-        }
-        panic!("serve exited early");
-    })
-    .await
-    .expect("serve started in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, format!("http://{addr}"))
+    let (child, base, _) =
+        cli::serve(kintsugi(dir, database_url).args(["serve", "--no-worker"])).await;
+    (child, base)
 }
 
 fn client() -> Client {

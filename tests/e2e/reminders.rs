@@ -328,7 +328,7 @@ async fn every_kind_arrives_with_its_recipient_link_headers_and_nothing_clinical
     }
     assert!(!page.contains("/h/") && !page.contains("/reminders/opt-out/"));
     let api = app.api(&app.api_token(c.counselor).await);
-    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    let list: serde_json::Value = api.get_json("/api/v1/outbox").await;
     let kinds: HashSet<&str> = list["items"]
         .as_array()
         .expect("items")

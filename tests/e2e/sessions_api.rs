@@ -52,28 +52,22 @@ async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {
     // The list, newest first, paged.
     let list: Value = me
         .api
-        .get(&format!("/api/v1/couples/{}/sessions", me.couple))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{}/sessions", me.couple))
+        .await;
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"][0]["id"], later["id"]);
     assert_eq!(list["items"][1]["id"], first["id"]);
     assert_eq!(list["next"], Value::Null);
     let page: Value = me
         .api
-        .get(&format!(
+        .get_json(&format!(
             "/api/v1/couples/{}/sessions?per_page=1",
             me.couple
         ))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
     let next = page["next"].as_str().expect("a next page");
-    let second: Value = me.api.get(next).await.json().await.expect("json");
+    let second: Value = me.api.get_json(next).await;
     assert_eq!(second["items"][0]["id"], first["id"]);
     assert_eq!(second["next"], Value::Null);
 
@@ -163,11 +157,8 @@ async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {
     assert_invalid(sign(&me.api, &other).await, "note", "blank note").await;
     let list: Value = me
         .api
-        .get(&format!("/api/v1/couples/{}/sessions", me.couple))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{}/sessions", me.couple))
+        .await;
     assert_eq!(list["items"][0]["note_status"], "draft");
     assert_eq!(list["items"][1]["note_status"], "signed");
 }
@@ -474,7 +465,7 @@ async fn bad_bodies_name_the_field_and_change_nothing(app: TestApp) {
             assert_invalid(r, field, &what).await;
         }
     }
-    let list: Value = me.api.get(&sessions).await.json().await.expect("json");
+    let list: Value = me.api.get_json(&sessions).await;
     assert_eq!(list["total"], 0, "nothing was scheduled");
 
     let s = id_of(&schedule(&me, -1).await);
@@ -763,10 +754,7 @@ async fn another_counselor_gets_404_on_every_session_route(app: TestApp) {
     assert_eq!(read(&a.api, &s).await, before, "A's session is unchanged");
     let list: Value = a
         .api
-        .get(&format!("/api/v1/couples/{couple}/sessions"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/sessions"))
+        .await;
     assert_eq!(list["total"], 1, "B scheduled nothing for A's couple");
 }

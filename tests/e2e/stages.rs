@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::fixture::{markers_of, progress};
+use crate::support::fixture::{STAGES, markers_of, progress};
 use crate::support::http::{Api, problem, problem_fields};
 use crate::support::{Browser, TestApp, couple_json};
 
@@ -60,15 +60,6 @@ async fn complete(api: &Api, id: &str, stage: &str) -> reqwest::Response {
     .await
 }
 
-const STAGES: [&str; 6] = [
-    "admission",
-    "validation",
-    "openness",
-    "before_the_affair",
-    "current_struggles",
-    "shared_responsibility",
-];
-
 async fn a_couple_goes_from_admission_to_shared_responsibility_through_the_api(app: TestApp) {
     let api = counselor_api(&app, "a@practice.example").await;
     let id = new_couple(&api, couple_json("Alex & Sam")).await;
@@ -115,12 +106,7 @@ async fn a_couple_goes_from_admission_to_shared_responsibility_through_the_api(a
         .await
         .expect("count");
     assert_eq!(ratings, 44);
-    let couple: Value = api
-        .get(&format!("/api/v1/couples/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let couple: Value = api.get_json(&format!("/api/v1/couples/{id}")).await;
     assert!(couple["current_stage"].is_null());
 }
 
@@ -689,12 +675,7 @@ async fn the_dashboard_filters_and_counts_by_stage(app: TestApp) {
         html.contains("data-stage-count=\"validation\">1<"),
         "one couple in stage 2"
     );
-    let list: Value = api
-        .get("/api/v1/couples?stage=validation")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list: Value = api.get_json("/api/v1/couples?stage=validation").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["current_stage"], "validation");
     let r = api.get("/api/v1/couples?stage=eighth").await;

@@ -18,6 +18,7 @@ use serde_json::json;
 
 use crate::support::cli::{kintsugi, run};
 use crate::support::fixture::practice_form_with;
+use crate::support::http::set_cookie;
 use crate::support::sessions;
 use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
@@ -133,18 +134,18 @@ async fn enrol(t: &Totp, b: &Browser) -> (TotpSecret, Vec<String>) {
     let (status, html) = b.get_html("/settings/totp").await;
     assert_eq!(status, StatusCode::OK);
     let secret = secret_on(&html);
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&secret))],
-        )
-        .await;
+    let r = confirm(b, &[("code", t.code(&secret))]).await;
     assert_eq!(r.status(), StatusCode::OK, "a right code turns it on");
     let html = r.text().await.expect("body");
     let codes = recovery_codes_on(&html);
     assert_eq!(codes.len(), 10, "{html}");
     (secret, codes)
+}
+
+/// Send the set-up form's confirmation, as typed on the two-factor settings page.
+async fn confirm(b: &Browser, fields: &[(&str, String)]) -> reqwest::Response {
+    b.submit("/settings/totp", "/settings/totp/confirm", fields)
+        .await
 }
 
 /// Password, then (expecting the second step) the code; returns the code step's answer.
@@ -200,33 +201,19 @@ async fn enrolment_shows_an_svg_qr_code_and_needs_a_right_code(t: Totp) {
 
     // A wrong code leaves it off.
     let wrong = format!("{:06}", (secret.code_at_step(0) + 1) % 1_000_000);
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", wrong)],
-        )
-        .await;
+    let r = confirm(&b, &[("code", wrong)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(t.stored(email).await.totp_secret.is_none());
     // A secret sent with the form is ignored: only the server's pending one counts.
     let other = TotpSecret::generate();
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&other)), ("secret", other.to_base32())],
-        )
-        .await;
+    let r = confirm(
+        &b,
+        &[("code", t.code(&other)), ("secret", other.to_base32())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&secret))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&secret))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.expect("body");
     let codes = recovery_codes_on(&html);
@@ -262,14 +249,7 @@ async fn sign_in_asks_for_the_code_after_the_password(t: Totp) {
     let b = Browser::new(&t.app);
     let r = b.sign_in(email, PASSWORD).await;
     assert_eq!(r.headers()["location"], "/login/totp");
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kintsugi_pending="))
-        .expect("a pending-login cookie")
-        .to_owned();
+    let cookie = set_cookie(&r, "kintsugi_pending").expect("a pending-login cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     // No session yet: the password alone opens nothing.
     let r = b.get("/").await;
@@ -844,13 +824,7 @@ async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
         !html.contains("id=\"totp-secret\"") && !html.contains("<svg"),
         "{html}"
     );
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&first))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&first))]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.expect("body");
     assert!(html.contains("came too late"), "{html}");
@@ -867,13 +841,7 @@ async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
     let second = secret_on(&b.get_html("/settings/totp").await.1);
     assert_ne!(second, first);
     t.next_step();
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&second))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&second))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.stored(email).await.totp_secret.is_some(), "on");
 }

@@ -11,11 +11,13 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::domain::TimeZone;
-use kintsugi_core::entities::{exercise, response};
+use kintsugi_core::entities::{exercise, partner, response};
 use kintsugi_core::homework::Visibility;
 use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links;
+use kintsugi_core::homework::prompts::RawAnswer;
+use kintsugi_core::homework::responses;
 use kintsugi_core::practice::{Role, settings};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -115,6 +117,16 @@ pub async fn practice_form_with(
     fields
 }
 
+/// The six recovery stages' keys, in order, as the API names them.
+pub const STAGES: [&str; 6] = [
+    "admission",
+    "validation",
+    "openness",
+    "before_the_affair",
+    "current_struggles",
+    "shared_responsibility",
+];
+
 /// A couple's progress through the stages, as the API gives it.
 pub async fn progress(api: &Api, couple: &str) -> Value {
     let r = api.get(&format!("/api/v1/couples/{couple}/progress")).await;
@@ -211,6 +223,37 @@ pub async fn assign_in_core(
     )
     .await
     .expect("assign")[0]
+}
+
+/// `partner` submits answers to their response through the core, as the client pages do; the
+/// response is then done.
+pub async fn submit_in_core(
+    app: &TestApp,
+    partner: &partner::Model,
+    response: Uuid,
+    answers: &[(String, RawAnswer)],
+    share: bool,
+) {
+    let saved = responses::submit(
+        &app.db,
+        app.clock.as_ref(),
+        partner,
+        response,
+        answers,
+        share,
+        None,
+    )
+    .await
+    .expect("submit");
+    assert_eq!(saved, responses::Saved::Done);
+}
+
+/// Answers given as text, one per prompt key.
+pub fn text_answers(answers: &[(&str, &str)]) -> Vec<(String, RawAnswer)> {
+    answers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), RawAnswer::text(*v)))
+        .collect()
 }
 
 /// A busy practice: a new counselor ("Busy") adds `couples` couples through the API and gives

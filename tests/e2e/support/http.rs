@@ -26,6 +26,16 @@ pub fn header(r: &Response, name: &str) -> String {
         .to_owned()
 }
 
+/// The `Set-Cookie` header of a response that sets the cookie `name`, whole (attributes too).
+pub fn set_cookie(r: &Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
 /// Where a redirect leads.
 pub fn location(r: &Response) -> String {
     r.headers()
@@ -176,6 +186,11 @@ impl Api {
 
     pub async fn get(&self, path: &str) -> Response {
         self.send(Method::GET, path, None).await
+    }
+
+    /// The JSON of a GET (whatever its status).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.expect("json")
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {

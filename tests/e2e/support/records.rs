@@ -5,15 +5,13 @@ use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::crypto::reseal::stored_values;
 use kintsugi_core::crypto::{Field, Keyring};
 use kintsugi_core::entities::partner;
-use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses::{self, Saved};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::TestApp;
-use super::fixture::progress;
+use super::fixture::{progress, submit_in_core, text_answers};
 use super::sessions::{Me, add_addendum, id_of, me, save_note, schedule, sign};
 
 /// Words that appear nowhere but in the clinical text they were typed into.
@@ -92,18 +90,14 @@ pub async fn write_clinical_record(app: &TestApp, email: &str) -> Written {
         .await
         .expect("query")
         .expect("partner");
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
+    submit_in_core(
+        app,
         &hurt,
         response,
-        &[("words".to_owned(), RawAnswer::text(ANSWER))],
+        &text_answers(&[("words", ANSWER)]),
         false,
-        None,
     )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
+    .await;
     let assignment = id_of(assignment);
     let r = me
         .api
