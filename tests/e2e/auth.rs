@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::db_tests;
 use crate::support::fixture::practice_form_with;
-use crate::support::http::set_cookie;
+use crate::support::http::{set_cookie, value_of};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(
@@ -598,12 +598,7 @@ async fn wrong_signature_passwords_on_the_page_count_against_sign_in(backend: Ba
         let (b, page) = (&b, page.clone());
         async move {
             let (_, html) = b.get_html(&page).await;
-            let version = html
-                .split("name=\"version\" value=\"")
-                .nth(1)
-                .and_then(|v| v.split('"').next())
-                .unwrap_or_default()
-                .to_owned();
+            let version = value_of(&html, "version").unwrap_or_default();
             let fields = vec![
                 ("format", "DAP".to_owned()),
                 ("version", version),

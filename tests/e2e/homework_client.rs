@@ -19,6 +19,7 @@ use crate::support::cli;
 use crate::support::fixture::{
     assign_in_core, builtin_exercise, busy_practice, homework, local, partner_browser, uuid_at,
 };
+use crate::support::http;
 use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
@@ -643,10 +644,7 @@ async fn link_secrets_never_reach_the_logs() {
             break format!("http://{}", rest.split(')').next().expect("addr"));
         }
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = http::client(false);
     for path in [
         format!("/h/{}", live.expose()),
         format!("/h/{}", dead.expose()),

@@ -10,11 +10,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kintsugi_core::audit::Actor;
 use kintsugi_core::clock::{Clock, FixedClock};
 use kintsugi_core::entities::{outbox_message, practice};
 use kintsugi_core::reminders::outbox::{self, MessageKind, NewMessage};
-use kintsugi_core::sessions::{Location, NewSession, store as sessions};
+use kintsugi_core::sessions::Location;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -24,7 +23,9 @@ use uuid::Uuid;
 use crate::db_tests;
 use crate::support::TestApp;
 use crate::support::free_port;
-use crate::support::mail::{Couple, RENEE, ZOE, assign, at, couple_in, mail_worker, rows};
+use crate::support::mail::{
+    Couple, RENEE, ZOE, assign, at, couple_in, mail_worker, rows, schedule_session,
+};
 use crate::support::smtp::SmtpServer;
 
 db_tests!(
@@ -155,20 +156,14 @@ async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: Te
     // Every kind: new homework, links, a session soon (its reminder goes at once), the digest.
     assign(&app, &clock, &c, "2027-05-10 19:00", "Europe/Berlin").await;
     queue(&app, &c, 30, clock.now()).await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-05-03T18:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-05-03T18:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     let port = free_port();
     let w = mail_worker(
         &app,

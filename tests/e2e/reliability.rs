@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kintsugi_core::entities::response;
 use kintsugi_core::homework::ResponseStatus;
 use kintsugi_core::practice::Role;
-use reqwest::{Client, StatusCode, redirect};
+use reqwest::{Client, StatusCode};
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 use tokio::process::Child;
 use tokio::sync::mpsc;
@@ -31,11 +31,7 @@ async fn serve(database_url: &str, dir: &std::path::Path) -> (Child, String) {
 }
 
 fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .expect("client")
+    crate::support::http::client(true)
 }
 
 async fn killing_the_server_mid_submissions_loses_nothing_acknowledged(mut app: TestApp) {

@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::db_tests;
 use crate::support::mail::{
     Couple, LABEL, RENEE, ZOE, assign, at, couple_in, exercise_id, mail_worker, rows,
+    schedule_session,
 };
 use crate::support::smtp::{Mail, SmtpServer};
 use crate::support::{Browser, TestApp};
@@ -209,20 +210,14 @@ async fn every_kind_arrives_with_its_recipient_link_headers_and_nothing_clinical
     // Monday 15:00 in Berlin, 09:00 in New York: homework due Friday 19:00 Berlin time, and a
     // video session the Wednesday after.
     assign(&app, &clock, &c, "2027-01-15 19:00", "Europe/Berlin").await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-01-20T15:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Video("https://video.example/room/7".into()),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-01-20T15:00:00Z",
+        Location::Video("https://video.example/room/7".into()),
     )
-    .await
-    .expect("schedule");
+    .await;
 
     // New homework: one email to each partner, with a fresh link.
     let t = w.run_once().await.expect("step");
@@ -615,20 +610,14 @@ async fn moving_cancelling_and_submitting_update_pending_reminders(app: TestApp)
     );
 
     // Sessions: booked, moved, cancelled.
-    let s = sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &actor,
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-03-10T09:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(Some("Room 2".into())),
-        },
+    let s = schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-03-10T09:00:00Z",
+        Location::Office(Some("Room 2".into())),
     )
-    .await
-    .expect("schedule");
+    .await;
     let waiting = pending(&app, "session_reminder").await;
     assert_eq!(waiting.len(), 2);
     assert!(
@@ -674,20 +663,14 @@ async fn moving_cancelling_and_submitting_update_pending_reminders(app: TestApp)
         assert!(m.text.contains("https://video.example/moved"));
         assert!(!m.all_text().contains("Room 2"));
     }
-    let s2 = sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &actor,
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-03-20T09:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    let s2 = schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-03-20T09:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     assert_eq!(pending(&app, "session_reminder").await.len(), 2);
     sessions::record_attendance(
         &app.db,
@@ -827,20 +810,14 @@ async fn the_opt_out_link_confirms_on_a_page_and_is_honoured(app: TestApp) {
     );
 
     // No more reminders for her, homework or session; new homework still reaches her.
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-04-15T15:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-04-15T15:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     assert_eq!(pending(&app, "session_reminder").await.len(), 1);
     step(&w, &clock, "2027-04-08T18:00:00Z").await;
     step(&w, &clock, "2027-04-09T19:00:00Z").await;
@@ -906,20 +883,14 @@ async fn the_daily_digest_goes_once_at_seven_in_the_counselors_zone(app: TestApp
     let clock = Arc::new(FixedClock::new(at("2027-01-04T10:00:00Z")));
     let a = assign(&app, &clock, &c, "2027-01-08 19:00", "Europe/Berlin").await;
     submit(&app, &clock, a, c.hurt).await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-01-12T08:30:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-01-12T08:30:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     {
         let api_counselor = app
             .counselor("Dr York", "york@practice.example", Role::Counselor)

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::db_tests;
 use crate::support::fixture::{mint_link as mint, uuid_at};
+use crate::support::http;
 use crate::support::logs::{captured_logs, logs_text};
 use crate::support::mail::{daytime_clock, mail_worker};
 use crate::support::smtp::SmtpServer;
@@ -40,13 +41,6 @@ async fn linked(app: &TestApp) -> Linked {
     }
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
 /// The whole database as text, searched for the secret.
 async fn assert_database_lacks(app: &TestApp, secret: &str) {
     let all = snapshot(app).await;
@@ -63,7 +57,7 @@ async fn assert_database_lacks(app: &TestApp, secret: &str) {
 async fn opening_a_link_changes_nothing_and_the_secret_leaves_the_address_bar(app: TestApp) {
     let l = linked(&app).await;
     let secret = mint(&app, l.hurt).await;
-    let client = no_redirects();
+    let client = http::client(false);
     let url = app.url(&format!("/h/{secret}"));
 
     // HEAD, twice, as a mail scanner would: nothing at all changes, audit log included.
@@ -157,7 +151,7 @@ async fn link_secrets_reach_no_log_error_or_audit_entry(app: TestApp) {
         let _ = live;
         mint(&app, l.hurt).await
     };
-    let client = no_redirects();
+    let client = http::client(false);
     let mut request_ids = Vec::new();
     let cases: Vec<(reqwest::Method, String)> = vec![
         (reqwest::Method::GET, format!("/h/{live}")),
@@ -226,7 +220,7 @@ async fn link_secrets_reach_no_log_error_or_audit_entry(app: TestApp) {
 async fn links_in_emails_come_from_the_base_url_not_the_host_header(app: TestApp) {
     let logs = captured_logs();
     let l = linked(&app).await;
-    let client = no_redirects();
+    let client = http::client(false);
     // Through the API, with a forged Host header.
     let r = client
         .post(app.url(&format!("/api/v1/couples/{}/links/hurt", l.couple)))

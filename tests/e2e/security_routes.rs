@@ -23,7 +23,7 @@ use crate::support::actors::{
     is_client, is_public, names_a_record, page_request, routes, world,
 };
 use crate::support::fixture::uuid_at;
-use crate::support::http::{csrf_from, header};
+use crate::support::http::{self, csrf_from, header};
 use crate::support::snapshot::{assert_same, snapshot, without_read_traces};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
@@ -74,10 +74,7 @@ fn the_route_list_comes_from_the_router_and_covers_the_openapi_document() {
 
 async fn every_route_but_the_public_ones_refuses_anonymous_requests(app: TestApp) {
     let w = world(&app).await;
-    let anon = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let anon = http::client(false);
     let mut checked = 0;
     for r in routes().iter().filter(|r| !is_public(r)) {
         let path = w.fill(&r.path);
@@ -552,10 +549,7 @@ async fn headers_on_every_answer(backend: Backend) {
     .await;
     let couple = uuid_at(&c, "/id").to_string();
     let hurt = uuid_at(&c, "/partners/1/id");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = http::client(false);
     let (cookie, csrf) = sign_in_by_hand(&app, &client, "a@practice.example").await;
     let secret = links::mint(&app.db, app.clock.as_ref(), hurt, Duration::days(9))
         .await

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::support::cli::{kintsugi, run};
 use crate::support::fixture::practice_form_with;
-use crate::support::http::set_cookie;
+use crate::support::http::{set_cookie, value_of};
 use crate::support::sessions;
 use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
@@ -547,12 +547,7 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     }
     t.next_step();
     let (_, html) = b.get_html(&page).await;
-    let version = html
-        .split("name=\"version\" value=\"")
-        .nth(1)
-        .and_then(|v| v.split('"').next())
-        .unwrap_or_default()
-        .to_owned();
+    let version = value_of(&html, "version").unwrap_or_default();
     let mut f = fields(t.code(&secret));
     f[1].1 = version;
     let r = b.submit(&page, &format!("{page}/note"), &f).await;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::fixture::response_id;
 pub use super::fixture::{mint_link as mint, partner_browser};
 pub use super::http::location;
-use super::http::{Browser, csrf_from};
+use super::http::{Browser, csrf_from, value_of};
 pub use super::mail::at;
 use super::{Backend, PASSWORD, TestApp};
 
@@ -264,13 +264,7 @@ pub fn soap(version: &str, action: &str) -> Form {
 
 /// The value of a hidden field on a page.
 pub fn hidden(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&key)
-        .unwrap_or_else(|| panic!("no {name} on the page"))
-        + key.len();
-    let end = html[start..].find('"').expect("end of value");
-    html[start..start + end].to_owned()
+    value_of(html, name).unwrap_or_else(|| panic!("no {name} on the page"))
 }
 
 /// A partner answers, shares (where allowed) and submits, or only saves a draft.

@@ -10,11 +10,17 @@ pub struct Browser {
     pub base: String,
 }
 
-/// The first `name="csrf" value="..."` on a page.
-pub fn csrf_from(html: &str) -> Option<String> {
-    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+/// The value of the first field `name="{name}" value="..."` on a page (as escaped there).
+pub fn value_of(html: &str, name: &str) -> Option<String> {
+    let key = format!("name=\"{name}\" value=\"");
+    let start = html.find(&key)? + key.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned())
+}
+
+/// The first `name="csrf" value="..."` on a page.
+pub fn csrf_from(html: &str) -> Option<String> {
+    value_of(html, "csrf")
 }
 
 /// The value of a response header as text, empty when it is absent.
@@ -61,15 +67,19 @@ pub fn escaped(text: &str) -> String {
     out
 }
 
+/// An HTTP client that follows no redirect (so tests see every 303), keeping cookies or not.
+pub fn client(cookies: bool) -> Client {
+    Client::builder()
+        .cookie_store(cookies)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
-        let client = Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .build()
-            .expect("client");
         Self {
-            client,
+            client: client(true),
             base: app.base.clone(),
         }
     }
@@ -148,12 +158,8 @@ pub struct Api {
 
 impl Api {
     pub fn new(app: &TestApp, token: &str) -> Self {
-        let client = Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .expect("client");
         Self {
-            client,
+            client: client(false),
             base: app.base.clone(),
             token: token.to_owned(),
         }

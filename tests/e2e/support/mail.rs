@@ -11,6 +11,8 @@ use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::outbox_message;
 use kintsugi_core::homework::Visibility;
 use kintsugi_core::homework::assignments::{self, NewAssignment};
+use kintsugi_core::sessions::store::{self as sessions, Session};
+use kintsugi_core::sessions::{Location, NewSession};
 use kintsugi_web::mail::{Transport, Worker};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
@@ -117,4 +119,23 @@ pub async fn rows(app: &TestApp) -> Vec<outbox_message::Model> {
         .all(&app.db)
         .await
         .expect("outbox")
+}
+
+/// A 50-minute session of couple `c`, scheduled through the core as the system at the time of
+/// `clock`, starting at the RFC 3339 time `starts`.
+pub async fn schedule_session(
+    app: &TestApp,
+    clock: &FixedClock,
+    c: &Couple,
+    starts: &str,
+    location: Location,
+) -> Session {
+    let new = NewSession {
+        starts_at: at(starts),
+        duration_minutes: 50,
+        location,
+    };
+    sessions::schedule(&app.db, clock, &Actor::system(), c.counselor, c.id, new)
+        .await
+        .expect("schedule")
 }
