@@ -1,10 +1,15 @@
-//! What most tests start from, made over HTTP the way an integration would: a counselor with
-//! an API token, a couple, an exercise, an assignment, a session. The pieces compose, so a
-//! test asks only for what it needs:
+//! What most tests start from: a counselor with an API token, their couples (through the API
+//! or the couple form), sessions, homework and partners' answers. Records a person could make
+//! are made over HTTP, as an integration or the pages would; homework with any due time and
+//! partners' answers go through the core, as the pages behind a link do. The pieces compose,
+//! so a test asks only for what it needs:
 //!
 //! ```ignore
 //! let me = app.counselor_with_token("Counselor", "a@practice.example").await;
 //! let couple = me.api.add_couple(&couple_json("Alex & Sam")).await;
+//! let session = me.api.schedule(&id_of(&couple), -1).await;
+//! let new = homework(exercise, &PartnerRole::BOTH, local("2030-03-01 19:00"), "UTC", shareable);
+//! let assignment = assign_in_core(&app, me.id, uuid_at(&couple, "/id"), new).await;
 //! ```
 
 use chrono::{Duration, NaiveDateTime, Utc};
@@ -24,8 +29,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::http::Api;
-use super::http::location;
+use super::http::{Api, location};
 use super::{Browser, TestApp, couple_form, couple_json};
 
 /// A counselor (role counselor) with an API token.
