@@ -35,22 +35,11 @@ async fn sign_ins_and_couple_reads_and_changes_are_audited(app: TestApp) {
     let b = Browser::new(&app);
     b.try_sign_in("a@practice.example", "wrong password").await;
     b.sign_in("a@practice.example", PASSWORD).await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form("Secret Label"))
-        .await;
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    b.get(&location).await;
+    let (page, _) = b.add_couple("Secret Label").await;
+    b.get(&page).await;
     let token = app.api_token(c.id).await;
     let api = app.api(&token);
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Another"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let created: serde_json::Value = api.add_couple(&couple_json("Another")).await;
     api.get(&format!(
         "/api/v1/couples/{}",
         created["id"].as_str().expect("id")
@@ -220,11 +209,8 @@ async fn refused_access_is_audited_with_the_route_not_the_path(app: TestApp) {
         .await;
     let created: serde_json::Value = app
         .api(&app.api_token(owner.id).await)
-        .post_json("/api/v1/couples", &couple_json("Private Couple"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+        .add_couple(&couple_json("Private Couple"))
+        .await;
     let id = created["id"].as_str().expect("id").to_owned();
     let prober = app
         .counselor("Prober", "prober@practice.example", Role::Counselor)
@@ -265,11 +251,8 @@ async fn admin_with_couple(app: &TestApp) -> (uuid::Uuid, Browser, String) {
         .await;
     let created: serde_json::Value = app
         .api(&app.api_token(admin.id).await)
-        .post_json("/api/v1/couples", &couple_json("Busy Couple"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+        .add_couple(&couple_json("Busy Couple"))
+        .await;
     let b = Browser::new(app);
     b.sign_in("maya@practice.example", PASSWORD).await;
     (admin.id, b, created["id"].as_str().expect("id").to_owned())

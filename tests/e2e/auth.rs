@@ -5,6 +5,8 @@ use kintsugi_core::practice::Role;
 use reqwest::StatusCode;
 
 use crate::db_tests;
+use crate::support::fixture::practice_form_with;
+use crate::support::http::{set_cookie, value_of};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(
@@ -64,18 +66,7 @@ mod timeouts {
 
         // A shorter idle limit chosen by the practice applies.
         b.sign_in("maya@practice.example", PASSWORD).await;
-        let mut fields: Vec<(&str, String)> =
-            kintsugi_core::practice::settings::PracticeInput::from_model(
-                &kintsugi_core::practice::settings::ensure(&app.db, app.clock.as_ref())
-                    .await
-                    .expect("practice"),
-            )
-            .into_pairs();
-        for f in fields.iter_mut() {
-            if f.0 == "session_idle_minutes" {
-                f.1 = "10".into();
-            }
-        }
+        let fields = practice_form_with(&app, "session_idle_minutes", "10").await;
         let r = b
             .submit("/admin/practice", "/admin/practice", &fields)
             .await;
@@ -289,14 +280,7 @@ async fn cookies_are_http_only_and_same_site(app: TestApp) {
         "{csrf_cookie}"
     );
     let r = b.sign_in("a@practice.example", PASSWORD).await;
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kintsugi_session="))
-        .expect("session cookie")
-        .to_owned();
+    let session = set_cookie(&r, "kintsugi_session").expect("session cookie");
     assert!(
         session.contains("HttpOnly")
             && session.contains("SameSite=Lax")
@@ -553,8 +537,11 @@ mod signature_passwords {
 }
 
 /// A past session of `me` with a draft note; its id.
-pub(crate) async fn session_with_a_draft(me: &crate::sessions_api::Me, days_ago: i64) -> String {
-    use crate::sessions_api::{id_of, save_note, schedule};
+pub(crate) async fn session_with_a_draft(
+    me: &crate::support::sessions::Me,
+    days_ago: i64,
+) -> String {
+    use crate::support::sessions::{id_of, save_note, schedule};
     let session = id_of(&schedule(me, -days_ago).await);
     let body = serde_json::json!(
         {"format": "DAP", "data": "Calm.", "assessment": "Steady.", "plan": "Weekly."}
@@ -575,7 +562,7 @@ pub(crate) fn retry_after(r: &reqwest::Response) -> u64 {
 }
 
 async fn wrong_signature_passwords_through_the_api_count_against_sign_in(backend: Backend) {
-    use crate::sessions_api::{me, read, sign};
+    use crate::support::sessions::{me, read, sign};
     let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
     let email = "fenna@practice.example";
     let me = me(&app, email, "Gus & Hal").await;
@@ -608,7 +595,7 @@ async fn wrong_signature_passwords_through_the_api_count_against_sign_in(backend
 }
 
 async fn wrong_signature_passwords_on_the_page_count_against_sign_in(backend: Backend) {
-    use crate::sessions_api::{me, read, sign};
+    use crate::support::sessions::{me, read, sign};
     let app = TestApp::spawn_with(backend, |c| c.sign_in_attempts = 4).await;
     let email = "gerrit@practice.example";
     let me = me(&app, email, "Ivo & Jan").await;
@@ -620,12 +607,7 @@ async fn wrong_signature_passwords_on_the_page_count_against_sign_in(backend: Ba
         let (b, page) = (&b, page.clone());
         async move {
             let (_, html) = b.get_html(&page).await;
-            let version = html
-                .split("name=\"version\" value=\"")
-                .nth(1)
-                .and_then(|v| v.split('"').next())
-                .unwrap_or_default()
-                .to_owned();
+            let version = value_of(&html, "version").unwrap_or_default();
             let fields = vec![
                 ("format", "DAP".to_owned()),
                 ("version", version),

@@ -13,33 +13,17 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::encryption::{NOTE, clinical_words_in, open_all, write_clinical_record};
-use crate::sessions_api::add_addendum;
+use crate::support::cli::kintsugi;
+use crate::support::records::{NOTE, clinical_words_in, open_all, write_clinical_record};
+use crate::support::sessions::add_addendum;
 use crate::support::{Backend, TestApp, couple_json, data_key, fresh_database};
 
 db_tests!(a_backup_taken_during_writes_restores_consistent_and_encrypted);
 
-fn kintsugi(dir: &std::path::Path, database_url: &str) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINTSUGI_DATABASE_URL", database_url)
-        .env("KINTSUGI_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
+/// Exit code, and standard output followed by standard error.
 async fn run(cmd: &mut tokio::process::Command) -> (i32, String) {
-    let out = cmd.output().await.expect("run kintsugi");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    let (code, stdout, stderr) = crate::support::cli::run(cmd).await;
+    (code, format!("{stdout}{stderr}"))
 }
 
 /// Rows the writer saw acknowledged: couples (by id) and addenda (by text).

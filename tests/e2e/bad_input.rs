@@ -10,7 +10,11 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
+use crate::support::bodies::{kb100, with, without};
+use crate::support::fixture::id_of;
+use crate::support::http::{
+    Api, assert_invalid, assert_invalid_mentioning, escaped, problem, problem_fields,
+};
 use crate::support::{Browser, PASSWORD, TestApp, couple_form, couple_json};
 
 db_tests!(
@@ -79,10 +83,6 @@ const COUPLE_FIELDS: [&str; 9] = [
     "hurt.timezone",
 ];
 
-fn kb100() -> String {
-    "x".repeat(100 * 1024)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers: a signed-in counselor with a token, forms, and reading pages.
 
@@ -121,22 +121,6 @@ fn edit_form(label: &str, version: &str) -> Vec<(&'static str, String)> {
     let mut form = couple_form(label);
     form.push(("version", version.to_owned()));
     form
-}
-
-/// What askama's HTML escaper makes of a text.
-fn escaped(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&#38;"),
-            '<' => out.push_str("&#60;"),
-            '>' => out.push_str("&#62;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// No injected markup made it into the page unescaped.
@@ -215,13 +199,7 @@ async fn read_via_api(me: &Me, id: &str) -> Value {
 }
 
 async fn couple_count(me: &Me) -> u64 {
-    let list: Value = me
-        .api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = me.api.get_json("/api/v1/couples").await;
     list["total"].as_u64().expect("total")
 }
 
@@ -232,6 +210,22 @@ async fn counselor_count(app: &TestApp) -> usize {
         .len()
 }
 
+/// A couple added through the API, and its state before the test tries to change it.
+async fn couple_to_change(me: &Me) -> (String, Value) {
+    let id = id_of(&create_via_api(me, &couple_json("Alex & Sam")).await);
+    let before = essentials(&read_via_api(me, &id).await);
+    (id, before)
+}
+
+/// The couple is as it was `before`.
+async fn assert_unchanged(me: &Me, id: &str, before: &Value) {
+    assert_eq!(
+        essentials(&read_via_api(me, id).await),
+        *before,
+        "nothing changed"
+    );
+}
+
 /// A couple's stored state, for "nothing changed" checks.
 fn essentials(c: &Value) -> Value {
     json!({
@@ -239,64 +233,6 @@ fn essentials(c: &Value) -> Value {
         "intake_date": c["intake_date"], "disclosure_date": c["disclosure_date"],
         "partners": c["partners"],
     })
-}
-
-// JSON bodies.
-
-/// `body` with the value at a JSON pointer replaced (or added to its object).
-fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    match parent {
-        Value::Object(map) => {
-            map.insert(key.to_owned(), value);
-        }
-        Value::Array(items) => items[key.parse::<usize>().expect("index")] = value,
-        _ => panic!("{pointer} is not inside an object or array"),
-    }
-    body
-}
-
-fn without(mut body: Value, pointer: &str) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    parent.as_object_mut().expect("object").remove(key);
-    body
-}
-
-/// A 422 problem whose `errors` name `field`.
-async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], 422, "{what}: {p}");
-    let fields = problem_fields(&p);
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: expected an error for {field:?}, got {fields:?} in {p}"
-    );
-    p
-}
-
-/// A 422 problem that mentions `name` (as the field or in its message).
-async fn assert_invalid_mentioning(r: Response, name: &str, what: &str) {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    let errors = p["errors"].as_array().cloned().unwrap_or_default();
-    assert!(
-        errors.iter().any(|e| {
-            e["field"].as_str().is_some_and(|f| f.contains(name))
-                || e["message"].as_str().is_some_and(|m| m.contains(name))
-        }),
-        "{what}: no error mentions {name:?}: {p}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,11 +298,7 @@ async fn edit_form_with_invalid_fields_is_shown_again_and_changes_nothing(app: T
     let html = refused_page(r, "POST /couples/{id} with invalid fields").await;
     assert_invalid_couple_form_page(&html);
     assert_eq!(input_value(&html, "version").as_deref(), Some("1"));
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn couple_forms_with_missing_fields_are_refused_with_messages(app: TestApp) {
@@ -426,11 +358,7 @@ async fn couple_forms_refuse_100_kb_in_every_text_field(app: TestApp) {
         }
     }
     assert_eq!(couple_count(&me).await, 1, "nothing was created");
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn couple_forms_keep_hostile_text_escaped(app: TestApp) {
@@ -504,12 +432,7 @@ async fn couple_form_ignores_fields_it_does_not_know(app: TestApp) {
     assert_eq!(couple["status"], "active", "{couple}");
     assert_eq!(couple["version"], 1, "{couple}");
     assert_eq!(couple["open_agreement"], false, "\"maybe\" is not ticked");
-    let theirs: Value = other_api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let theirs: Value = other_api.get_json("/api/v1/couples").await;
     assert_eq!(
         theirs["total"], 0,
         "the couple did not land on another caseload"
@@ -858,13 +781,7 @@ async fn hostile_but_valid_text_from_the_api_is_returned_verbatim_and_shown_esca
     assert_eq!(couple["label"], HOSTILE_LABEL);
     assert_eq!(couple["partners"][0]["name"], SCRIPT);
     assert_eq!(couple["partners"][1]["name"], JS_URL);
-    let list: Value = me
-        .api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = me.api.get_json("/api/v1/couples").await;
     assert_eq!(list["items"][0]["label"], HOSTILE_LABEL);
 
     let (_, dashboard) = me.b.get_html("/").await;
@@ -1134,12 +1051,7 @@ async fn api_create_refuses_unknown_fields(app: TestApp) {
     }
     assert_eq!(couple_count(&me).await, 0, "nothing was created");
     let theirs = app.api(&app.api_token(other.id).await);
-    let list: Value = theirs
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = theirs.get_json("/api/v1/couples").await;
     assert_eq!(list["total"], 0, "nothing landed on another caseload");
 }
 
@@ -1154,11 +1066,7 @@ async fn patch(me: &Me, id: &str, body: &Value) -> Response {
 
 async fn api_patch_with_wrong_types_names_the_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, field) in [
         (json!({"label": 123}), "label"),
         (json!({"label": ["x"]}), "label"),
@@ -1185,38 +1093,22 @@ async fn api_patch_with_wrong_types_names_the_field(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, "body", &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_with_missing_fields_names_the_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     // A partner change must say which partner.
     let body = json!({"partners": [{"name": "Nobody knows whose"}]});
     let r = patch(&me, &id, &body).await;
     assert_invalid(r, "partners[0].role", "partner without a role").await;
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_with_invalid_values_names_the_field_and_changes_nothing(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, field) in [
         (json!({"label": ""}), "label"),
         (json!({"label": "x".repeat(121)}), "label"),
@@ -1264,20 +1156,12 @@ async fn api_patch_with_invalid_values_names_the_field_and_changes_nothing(app: 
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, field, &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_refuses_100_kb_in_every_text_field(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     let big = kb100();
     let mut cases = vec![
         (json!({"label": big}), "label".to_owned()),
@@ -1302,11 +1186,7 @@ async fn api_patch_refuses_100_kb_in_every_text_field(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid(r, &field, &format!("PATCH with 100 kB in {field}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
 }
 
 async fn api_patch_refuses_unknown_fields(app: TestApp) {
@@ -1314,11 +1194,7 @@ async fn api_patch_refuses_unknown_fields(app: TestApp) {
         .counselor("Otto Other", "otto@practice.example", Role::Counselor)
         .await;
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let before = essentials(&read_via_api(&me, &id).await);
+    let (id, before) = couple_to_change(&me).await;
     for (body, key) in [
         (
             json!({"counselor_id": other.id.to_string()}),
@@ -1344,11 +1220,7 @@ async fn api_patch_refuses_unknown_fields(app: TestApp) {
         let r = patch(&me, &id, &body).await;
         assert_invalid_mentioning(r, key, &format!("PATCH {body}")).await;
     }
-    assert_eq!(
-        essentials(&read_via_api(&me, &id).await),
-        before,
-        "nothing changed"
-    );
+    assert_unchanged(&me, &id, &before).await;
     assert_eq!(couple_count(&me).await, 1, "still on this caseload");
 }
 
@@ -1387,10 +1259,7 @@ async fn api_patch_with_a_stale_version_is_a_conflict(app: TestApp) {
 
 async fn api_malformed_json_is_a_bad_request_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let bodies: Vec<Vec<u8>> = vec![
         b"{nope".to_vec(),
         b"".to_vec(),
@@ -1440,10 +1309,7 @@ async fn api_malformed_json_is_a_bad_request_problem(app: TestApp) {
 
 async fn api_json_followed_by_trailing_garbage_is_a_bad_request_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let path = format!("/api/v1/couples/{id}");
     for (method, path, valid) in [
         (Method::POST, "/api/v1/couples", couple_json("Trailing")),
@@ -1473,10 +1339,7 @@ async fn api_json_followed_by_trailing_garbage_is_a_bad_request_problem(app: Tes
 
 async fn api_body_that_is_not_json_is_refused_with_415(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let json_text = couple_json("Sent as text").to_string().into_bytes();
     let path = format!("/api/v1/couples/{id}");
     for (method, path) in [(Method::POST, "/api/v1/couples"), (Method::PATCH, &*path)] {
@@ -1501,9 +1364,7 @@ async fn api_body_that_is_not_json_is_refused_with_415(app: TestApp) {
         // No content type at all.
         let r = me
             .api
-            .client
-            .request(method.clone(), me.api.url(path))
-            .bearer_auth(&me.api.token)
+            .request(method.clone(), path)
             .body(json_text.clone())
             .send()
             .await
@@ -1520,10 +1381,7 @@ async fn api_body_that_is_not_json_is_refused_with_415(app: TestApp) {
 
 async fn api_oversize_body_is_a_413_problem(app: TestApp) {
     let me = me(&app).await;
-    let id = create_via_api(&me, &couple_json("Alex & Sam")).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = id_of(&create_via_api(&me, &couple_json("Alex & Sam")).await);
     let huge = "x".repeat(300 * 1024);
     for (method, path, body) in [
         (
@@ -1604,11 +1462,8 @@ async fn api_list_refuses_out_of_range_parameters(app: TestApp) {
     }
     let far: Value = me
         .api
-        .get("/api/v1/couples?page=1000000&per_page=100")
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/v1/couples?page=1000000&per_page=100")
+        .await;
     assert_eq!(far["items"], json!([]), "a page past the end is empty");
     assert_eq!(far["next"], Value::Null);
 }

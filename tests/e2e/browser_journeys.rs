@@ -2,38 +2,45 @@
 //! real Content-Security-Policy and real form submissions. Screenshots land in
 //! `target/screenshots/` for people to look at.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
+use kintsugi_core::couples::PartnerRole;
+use kintsugi_core::homework::Visibility;
 use kintsugi_core::practice::Role;
 use serde_json::json;
 
-use crate::support::browser::Chrome;
-use crate::support::{Backend, PASSWORD, TestApp};
-
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (390, 844);
+use crate::support::browser::{
+    Chrome, DESKTOP, PHONE, assert_fits_width, assert_stylesheet_applies, click_button, count,
+    field, fill, heading, path, set_date, sign_in, text, texts, value, wait_for,
+};
+use crate::support::fixture::{
+    Counselor, assign_in_core, builtin_exercise, homework, id_of, local, mint_link, submit_in_core,
+    uuid_at,
+};
+use crate::support::{Backend, PASSWORD, TestApp, couple_json};
 
 const LABEL: &str = "Zoë & Renée";
 const INVOLVED_NAME: &str = "Zoë Ñúñez-Łukasiewicz";
 const HURT_NAME: &str = "Renée O’Brien";
 const FIRST_STAGE: &str = "1 · Admission and remorse";
+const DANIEL: &str = "daniel@practice.example";
+
+/// Daniel, a counselor with a token, and the couple he added through the API.
+async fn daniel_with_a_couple(app: &TestApp) -> (Counselor, serde_json::Value) {
+    let daniel = app.counselor_with_token("Daniel Šimková", DANIEL).await;
+    let created = daniel.api.add_couple(&couple_json(LABEL)).await;
+    (daniel, created)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counselor_signs_in_and_adds_a_couple() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    app.counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
+    app.counselor("Daniel Šimková", DANIEL, Role::Counselor)
         .await;
-    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
-    // The journey runs on its own task so that Chromium is closed even when a step fails.
-    let outcome = tokio::spawn(add_a_couple(app.base.clone(), chrome.clone())).await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    Chrome::run(DESKTOP, |chrome| add_a_couple(app.base.clone(), chrome)).await;
 }
 
 async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
@@ -46,7 +53,7 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
     assert_eq!(heading(c).await, "Sign in");
     assert_stylesheet_applies(c).await;
     chrome.screenshot("login").await;
-    fill(c, "email", "daniel@practice.example").await;
+    fill(c, "email", DANIEL).await;
     fill(c, "password", PASSWORD).await;
     click_button(c, "Sign in").await;
     wait_for(c, "form.filters").await;
@@ -244,42 +251,27 @@ async fn add_a_couple(base: String, chrome: Arc<Chrome>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counselor_rates_markers_and_completes_a_stage() {
+    on_daniels_couple(rate_and_complete).await;
+}
+
+/// Run `journey` in desktop Chromium with the base URL and the path of Daniel's couple.
+async fn on_daniels_couple<F, Fut>(journey: F)
+where
+    F: FnOnce(String, String, Arc<Chrome>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let counselor = app
-        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
-        .await;
-    let token = app.api_token(counselor.id).await;
-    let created: serde_json::Value = app
-        .api(&token)
-        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let couple_path = format!("/couples/{}", created["id"].as_str().expect("id"));
-    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
-    let outcome = tokio::spawn(rate_and_complete(
-        app.base.clone(),
-        couple_path,
-        chrome.clone(),
-    ))
+    let (_, created) = daniel_with_a_couple(&app).await;
+    let couple_path = format!("/couples/{}", id_of(&created));
+    Chrome::run(DESKTOP, |chrome| {
+        journey(app.base.clone(), couple_path, chrome)
+    })
     .await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 async fn rate_and_complete(base: String, couple_path: String, chrome: Arc<Chrome>) {
     let c = &chrome.client;
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    wait_for(c, "#email").await;
-    fill(c, "email", "daniel@practice.example").await;
-    fill(c, "password", PASSWORD).await;
-    click_button(c, "Sign in").await;
-    wait_for(c, "form.filters").await;
+    sign_in(c, &base, DANIEL).await;
 
     c.goto(&format!("{base}{couple_path}"))
         .await
@@ -345,183 +337,22 @@ async fn rate_and_complete(base: String, couple_path: String, chrome: Arc<Chrome
     chrome.screenshot("stage-timeline").await;
 }
 
-async fn wait_for(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
-}
-
-async fn field(c: &Client, id: &str) -> fantoccini::elements::Element {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("field #{id}: {e}"))
-}
-
-/// Clear a field and type into it.
-async fn fill(c: &Client, id: &str, typed: &str) {
-    let input = field(c, id).await;
-    input.clear().await.expect("clear");
-    input.send_keys(typed).await.expect("type");
-    assert_eq!(value(c, id).await, typed, "typed into #{id}");
-}
-
-/// Date inputs take typed digits in the order of the browser's locale; set the value instead.
-async fn set_date(c: &Client, id: &str, date: &str) {
-    c.execute(
-        "document.getElementById(arguments[0]).value = arguments[1]",
-        vec![json!(id), json!(date)],
-    )
-    .await
-    .expect("set date");
-    assert_eq!(value(c, id).await, date);
-}
-
-async fn value(c: &Client, id: &str) -> String {
-    field(c, id)
-        .await
-        .prop("value")
-        .await
-        .expect("value")
-        .unwrap_or_default()
-}
-
-async fn click_button(c: &Client, label: &str) {
-    c.find(Locator::XPath(&format!(
-        "//button[normalize-space()='{label}']"
-    )))
-    .await
-    .unwrap_or_else(|e| panic!("button {label}: {e}"))
-    .click()
-    .await
-    .expect("click");
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-async fn texts(c: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await.expect("find") {
-        out.push(e.text().await.expect("text"));
-    }
-    out
-}
-
-async fn count(c: &Client, css: &str) -> usize {
-    c.find_all(Locator::Css(css)).await.expect("find").len()
-}
-
-async fn heading(c: &Client) -> String {
-    text(c, "h1").await
-}
-
-async fn path(c: &Client) -> String {
-    c.current_url().await.expect("url").path().to_owned()
-}
-
-/// The stylesheet loaded and is allowed by the Content-Security-Policy: the page background
-/// is the stylesheet's paper colour, not the browser's white.
-async fn assert_stylesheet_applies(c: &Client) {
-    let bg = c
-        .execute(
-            "return getComputedStyle(document.documentElement).backgroundColor",
-            vec![],
-        )
-        .await
-        .expect("style");
-    assert_eq!(bg, json!("rgb(251, 250, 247)"), "kintsugi.css is applied");
-}
-
-/// Nothing sticks out sideways: no horizontal scrolling.
-async fn assert_fits_width(c: &Client, what: &str) {
-    let sizes = c
-        .execute(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
-            vec![],
-        )
-        .await
-        .expect("sizes");
-    let (scroll, client) = (sizes[0].as_u64(), sizes[1].as_u64());
-    assert!(
-        scroll.is_some() && scroll <= client,
-        "{what} scrolls sideways: content {scroll:?}px wide in a {client:?}px window"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_does_homework_on_a_phone() {
-    use kintsugi_core::audit::Actor;
-    use kintsugi_core::couples::PartnerRole;
-    use kintsugi_core::homework::assignments::{self, NewAssignment};
-    use kintsugi_core::homework::library::{self, LibraryFilter};
-
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let counselor = app
-        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
-        .await;
-    let token = app.api_token(counselor.id).await;
-    let created: serde_json::Value = app
-        .api(&token)
-        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let couple = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-    let hurt =
-        uuid::Uuid::parse_str(created["partners"][1]["id"].as_str().expect("id")).expect("uuid");
-    let exercise = library::list(&app.db, counselor.id, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some("feelings_checkin"))
-        .expect("check-in");
-    let new = NewAssignment {
-        exercise_id: exercise.model.id,
-        assignees: vec![PartnerRole::Hurt],
-        due_local: chrono::NaiveDate::from_ymd_opt(2030, 3, 1)
-            .expect("date")
-            .and_hms_opt(19, 0, 0)
-            .expect("time"),
-        time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
-        visibility: kintsugi_core::homework::Visibility::Shareable,
-        recurrence: None,
-    };
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        counselor.id,
-        couple,
-        new,
-    )
-    .await
-    .expect("assign");
-    let secret = kintsugi_core::homework::links::mint(
-        &app.db,
-        app.clock.as_ref(),
-        hurt,
-        chrono::Duration::days(90),
-    )
-    .await
-    .expect("link");
-    let link = app.url(&format!("/h/{}", secret.expose()));
-    let chrome = Arc::new(Chrome::start(PHONE.0, PHONE.1).await);
-    let outcome = tokio::spawn(do_homework(link, chrome.clone())).await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    let (counselor, created) = daniel_with_a_couple(&app).await;
+    let exercise = builtin_exercise(&app, counselor.id, "feelings_checkin").await;
+    let new = homework(
+        exercise.id,
+        &[PartnerRole::Hurt],
+        local("2030-03-01 19:00"),
+        "Europe/Berlin",
+        Visibility::Shareable,
+    );
+    assign_in_core(&app, counselor.id, uuid_at(&created, "/id"), new).await;
+    let secret = mint_link(&app, uuid_at(&created, "/partners/1/id")).await;
+    let link = app.url(&format!("/h/{secret}"));
+    Chrome::run(PHONE, |chrome| do_homework(link, chrome)).await;
 }
 
 async fn do_homework(link: String, chrome: Arc<Chrome>) {
@@ -598,58 +429,27 @@ async fn do_homework(link: String, chrome: Arc<Chrome>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
-    use kintsugi_core::audit::Actor;
-    use kintsugi_core::couples::PartnerRole;
-    use kintsugi_core::homework::assignments::{self, NewAssignment};
-    use kintsugi_core::homework::library::{self, LibraryFilter};
+    use kintsugi_core::homework::assignments;
     use kintsugi_core::homework::prompts::RawAnswer;
-    use kintsugi_core::homework::responses;
 
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let counselor = app
-        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
-        .await;
-    let token = app.api_token(counselor.id).await;
-    let created: serde_json::Value = app
-        .api(&token)
-        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let couple_id = uuid::Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
+    let (counselor, created) = daniel_with_a_couple(&app).await;
+    let couple_id = uuid_at(&created, "/id");
     let record = kintsugi_core::couples::store::get(&app.db, counselor.id, couple_id)
         .await
         .expect("couple");
     // Two weeks of connection check-ins from both partners, so there is something to chart.
-    let checkin = library::list(&app.db, counselor.id, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some("connection_checkin"))
-        .expect("check-in");
+    let checkin = builtin_exercise(&app, counselor.id, "connection_checkin").await;
     for (week, (mine, theirs)) in [(7, 3), (8, 3)].into_iter().enumerate() {
-        let new = NewAssignment {
-            exercise_id: checkin.model.id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: chrono::NaiveDate::from_ymd_opt(2030, 1, 1 + 7 * week as u32)
-                .expect("date")
-                .and_hms_opt(19, 0, 0)
-                .expect("time"),
-            time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
-            visibility: kintsugi_core::homework::Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            counselor.id,
-            couple_id,
-            new,
-        )
-        .await
-        .expect("assign")[0];
+        let due = local(&format!("2030-01-{:02} 19:00", 1 + 7 * week));
+        let new = homework(
+            checkin.id,
+            &PartnerRole::BOTH,
+            due,
+            "Europe/Berlin",
+            Visibility::Shareable,
+        );
+        let a = assign_in_core(&app, counselor.id, couple_id, new).await;
         let detail = assignments::get(&app.db, counselor.id, a)
             .await
             .expect("detail");
@@ -664,43 +464,19 @@ async fn a_counselor_assigns_from_the_library_reviews_and_sees_the_charts() {
                     .iter()
                     .map(|k| (k.to_string(), RawAnswer::text(trust.to_string())))
                     .collect();
-            responses::submit(
-                &app.db,
-                app.clock.as_ref(),
-                record.partner(*role),
-                response.id,
-                &raw,
-                false,
-                None,
-            )
-            .await
-            .expect("submit");
+            submit_in_core(&app, record.partner(*role), response.id, &raw, false).await;
         }
     }
     let couple_path = format!("/couples/{couple_id}");
-    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
-    let outcome = tokio::spawn(assign_and_review(
-        app.base.clone(),
-        couple_path,
-        chrome.clone(),
-    ))
+    Chrome::run(DESKTOP, |chrome| {
+        assign_and_review(app.base.clone(), couple_path, chrome)
+    })
     .await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 async fn assign_and_review(base: String, couple_path: String, chrome: Arc<Chrome>) {
     let c = &chrome.client;
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    wait_for(c, "#email").await;
-    fill(c, "email", "daniel@practice.example").await;
-    fill(c, "password", PASSWORD).await;
-    click_button(c, "Sign in").await;
-    wait_for(c, "form.filters").await;
+    sign_in(c, &base, DANIEL).await;
     // The library, and a preview as the client will see it.
     c.goto(&format!("{base}/library")).await.expect("library");
     wait_for(c, "main").await;
@@ -809,43 +585,13 @@ async fn assign_and_review(base: String, couple_path: String, chrome: Arc<Chrome
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_holds_a_session_and_signs_the_note() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let counselor = app
-        .counselor("Daniel Šimková", "daniel@practice.example", Role::Counselor)
-        .await;
-    let token = app.api_token(counselor.id).await;
-    let created: serde_json::Value = app
-        .api(&token)
-        .post_json("/api/v1/couples", &crate::support::couple_json(LABEL))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let couple_path = format!("/couples/{}", created["id"].as_str().expect("id"));
-    let chrome = Arc::new(Chrome::start(DESKTOP.0, DESKTOP.1).await);
-    let outcome = tokio::spawn(hold_a_session(
-        app.base.clone(),
-        couple_path,
-        chrome.clone(),
-    ))
-    .await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    on_daniels_couple(hold_a_session).await;
 }
 
 async fn hold_a_session(base: String, couple_path: String, chrome: Arc<Chrome>) {
     let c = &chrome.client;
     let url = |path: &str| format!("{base}{path}");
-    c.goto(&url("/login")).await.expect("open /login");
-    wait_for(c, "#email").await;
-    fill(c, "email", "daniel@practice.example").await;
-    fill(c, "password", PASSWORD).await;
-    click_button(c, "Sign in").await;
-    wait_for(c, "form.filters").await;
+    sign_in(c, &base, DANIEL).await;
 
     // Schedule from the couple page: a session that began earlier today.
     c.goto(&url(&couple_path)).await.expect("couple page");

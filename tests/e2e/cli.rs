@@ -2,36 +2,14 @@
 //! demo, serve and a graceful stop on SIGTERM.
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kintsugi");
+use crate::support::cli::{self, run, run_with_input, sqlite_in, terminate};
 
+/// The binary on `k.db` in `dir`.
 fn kintsugi(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "KINTSUGI_DATABASE_URL",
-            format!("sqlite://{}/k.db?mode=rwc", dir.display()),
-        )
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
-        .env("KINTSUGI_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().await.expect("run kintsugi");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli::kintsugi(dir, &sqlite_in(dir))
 }
 
 #[tokio::test]
@@ -119,73 +97,12 @@ async fn create_counselor(dir: &Path, email: &str, admin: bool) -> (i32, String,
     if admin {
         cmd.arg("--admin");
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a calm and long passphrase\n")
-        .await
-        .expect("write");
-    let out = child.wait_with_output().await.expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_with_input(&mut cmd, b"a calm and long passphrase\n").await
 }
 
 /// Start `kintsugi serve` and return it with the address it printed.
 async fn serve(dir: &Path, args: &[&str]) -> (Child, String, Vec<String>) {
-    let mut child = kintsugi(dir)
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut seen = Vec::new();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read") {
-            seen.push(line.clone());
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split(')').next().expect("addr").to_owned();
-            }
-        }
-        panic!("serve exited early: {seen:?}");
-    })
-    .await
-    .expect("serve started in time");
-    // Keep draining stdout so the server never blocks on a full pipe.
-    let tail = tokio::spawn(async move {
-        let mut rest = Vec::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            rest.push(line);
-        }
-        rest
-    });
-    drop(tail);
-    (child, format!("http://{addr}"), seen)
-}
-
-async fn terminate(mut child: Child) -> i32 {
-    let pid = child.id().expect("pid").to_string();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill");
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("stopped in time")
-        .expect("wait");
-    status.code().unwrap_or(-1)
+    cli::serve(kintsugi(dir).arg("serve").args(args)).await
 }
 
 #[tokio::test]
@@ -233,29 +150,18 @@ async fn create_counselor_then_api_token_then_serve() {
 #[tokio::test]
 async fn a_short_or_missing_password_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut child = kintsugi(dir.path())
-        .args([
-            "create-counselor",
-            "--email",
-            "a@practice.example",
-            "--name",
-            "A",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"short\n")
-        .await
-        .expect("write");
-    let out = child.wait_with_output().await.expect("wait");
-    assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
+    let mut cmd = kintsugi(dir.path());
+    cmd.args([
+        "create-counselor",
+        "--email",
+        "a@practice.example",
+        "--name",
+        "A",
+        "--password-stdin",
+    ]);
+    let (code, _, stderr) = run_with_input(&mut cmd, b"short\n").await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("at least 8"));
 }
 
 #[tokio::test]

@@ -40,15 +40,10 @@ async fn create_read_and_list_couples(app: TestApp) {
     assert_eq!(created["partners"][1]["name"], "Renée O’Brien");
     assert_eq!(created["partners"][1]["timezone"], "America/New_York");
 
-    let read: serde_json::Value = api
-        .get(&format!("/api/v1/couples/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let read: serde_json::Value = api.get_json(&format!("/api/v1/couples/{id}")).await;
     assert_eq!(read, created);
 
-    let list: serde_json::Value = api.get("/api/v1/couples").await.json().await.expect("json");
+    let list: serde_json::Value = api.get_json("/api/v1/couples").await;
     assert_eq!(list["items"].as_array().expect("items").len(), 1);
     assert_eq!(list["items"][0]["id"], id.as_str());
     assert!(list["next"].is_null());
@@ -56,12 +51,7 @@ async fn create_read_and_list_couples(app: TestApp) {
 
 async fn patch_changes_only_what_is_sent(app: TestApp) {
     let api = api(&app).await;
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Alex & Sam"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let created: serde_json::Value = api.add_couple(&couple_json("Alex & Sam")).await;
     let id = created["id"].as_str().expect("id");
     let r = api
         .patch_json(
@@ -96,12 +86,7 @@ async fn patch_changes_only_what_is_sent(app: TestApp) {
 
 async fn stale_versions_are_refused(app: TestApp) {
     let api = api(&app).await;
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Alex & Sam"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let created: serde_json::Value = api.add_couple(&couple_json("Alex & Sam")).await;
     let path = format!("/api/v1/couples/{}", created["id"].as_str().expect("id"));
     let first = api
         .patch_json(&path, &json!({"label": "First", "version": 1}))
@@ -118,7 +103,7 @@ async fn stale_versions_are_refused(app: TestApp) {
             .expect("detail")
             .contains("changed by someone else")
     );
-    let now: serde_json::Value = api.get(&path).await.json().await.expect("json");
+    let now: serde_json::Value = api.get_json(&path).await;
     assert_eq!(now["label"], "First", "the first change is kept");
 }
 
@@ -133,7 +118,7 @@ async fn list_is_paged_with_a_next_link(app: TestApp) {
     let mut seen = Vec::new();
     let mut next = Some("/api/v1/couples?per_page=2".to_owned());
     while let Some(path) = next {
-        let page: serde_json::Value = api.get(&path).await.json().await.expect("json");
+        let page: serde_json::Value = api.get_json(&path).await;
         assert_eq!(page["total"], 5);
         for item in page["items"].as_array().expect("items") {
             seen.push(item["label"].as_str().expect("label").to_owned());
@@ -144,12 +129,7 @@ async fn list_is_paged_with_a_next_link(app: TestApp) {
         seen,
         ["Couple 0", "Couple 1", "Couple 2", "Couple 3", "Couple 4"]
     );
-    let filtered: serde_json::Value = api
-        .get("/api/v1/couples?q=couple%203")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let filtered: serde_json::Value = api.get_json("/api/v1/couples?q=couple%203").await;
     assert_eq!(filtered["total"], 1);
 }
 

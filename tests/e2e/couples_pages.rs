@@ -14,15 +14,7 @@ db_tests!(
 
 /// Create a couple through the page; returns its id.
 async fn add(b: &crate::support::Browser, label: &str) -> String {
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form(label))
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    location.trim_start_matches("/couples/").to_owned()
+    b.add_couple(label).await.1.to_string()
 }
 
 async fn add_a_couple_and_see_it(app: TestApp) {

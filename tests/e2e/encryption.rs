@@ -3,22 +3,18 @@
 //! from before encryption is sealed at start-up; a missing, malformed or wrong key stops the real
 //! binary with one line; `rotate-key` moves everything to a new key, also after an interruption.
 
-use std::path::Path;
-use std::process::Output;
-
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::crypto::reseal::stored_values;
 use kintsugi_core::crypto::{DataKey, Field, KeyId, Keyring, checked, sealed_with};
-use kintsugi_core::entities::partner;
-use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses::{self, Saved};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-use serde_json::{Value, json};
-use uuid::Uuid;
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::db_tests;
-use crate::sessions_api::{Me, add_addendum, id_of, me, read, save_note, schedule, sign};
+use crate::support::cli::{kintsugi, run};
+use crate::support::records::{
+    ADDENDUM, ALL, ANSWER, COMMENT, NOTE, OVERRIDE, PLAN, REOPEN, Written, clinical_words_in,
+    open_all, write_clinical_record,
+};
+use crate::support::sessions::read;
 use crate::support::{Backend, TestApp, data_key};
 
 db_tests!(
@@ -26,240 +22,23 @@ db_tests!(
     rotate_key_moves_everything_to_the_new_key,
 );
 
-/// Words that appear nowhere but in the clinical text they were typed into.
-pub(crate) const NOTE: &str = "Orchidvault subjective words";
-pub(crate) const PLAN: &str = "Plan: Quillfeather homework";
-pub(crate) const ADDENDUM: &str = "Lanternmoss addendum words";
-pub(crate) const ANSWER: &str = "Harborglass answer words";
-pub(crate) const COMMENT: &str = "Quartzwillow comment words";
-pub(crate) const OVERRIDE: &str = "Meadowspark override reason";
-pub(crate) const REOPEN: &str = "Cinderbloom reopen reason";
-pub(crate) const ALL: [&str; 7] = [NOTE, PLAN, ADDENDUM, ANSWER, COMMENT, OVERRIDE, REOPEN];
-
-/// What [`write_clinical_record`] made.
-pub(crate) struct Written {
-    pub me: Me,
-    pub session: String,
-    pub assignment: String,
-}
-
-/// A couple with every kind of clinical text, written through the API (and the core function
-/// the client pages call for the partner's answers): a signed note, an addendum, an answer, the
-/// counselor's comment on it, a gate override and a reopening with their reasons.
-pub(crate) async fn write_clinical_record(app: &TestApp, email: &str) -> Written {
-    let me = me(app, email, "Alex & Sam").await;
-    let session = id_of(&schedule(&me, -1).await);
-    let r = save_note(
-        &me.api,
-        &session,
-        &json!({"format": "DAP", "data": NOTE, "assessment": "Steady", "plan": PLAN}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK, "note saved");
-    assert_eq!(sign(&me.api, &session).await.status(), StatusCode::OK);
-    assert_eq!(
-        add_addendum(&me.api, &session, ADDENDUM).await.status(),
-        StatusCode::CREATED
-    );
-
-    let exercise: Value = me
-        .api
-        .post_json(
-            "/api/v1/exercises",
-            &json!({
-                "title": "Evening words", "stage": "validation", "recipient": "both",
-                "instructions": "Ten quiet minutes.",
-                "prompts": [{"key": "words", "label": "What happened today?", "kind": "long_text",
-                             "required": true}]
-            }),
-        )
-        .await
-        .json()
-        .await
-        .expect("exercise");
-    let r = me
-        .api
-        .post_json(
-            &format!("/api/v1/couples/{}/assignments", me.couple),
-            &json!({"exercise_id": exercise["id"], "assignees": ["hurt"],
-                    "due_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
-                    "visibility": "counselor_only"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "assigned");
-    let created: Value = r.json().await.expect("json");
-    let assignment = &created["items"][0];
-    let response = Uuid::parse_str(
-        assignment["assignees"][0]["response_id"]
-            .as_str()
-            .expect("response id"),
-    )
-    .expect("uuid");
-    let hurt = partner::Entity::find()
-        .filter(partner::Column::CoupleId.eq(Uuid::parse_str(&me.couple).expect("uuid")))
-        .filter(partner::Column::Role.eq(PartnerRole::Hurt))
-        .one(&app.db)
-        .await
-        .expect("query")
-        .expect("partner");
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
-        &hurt,
-        response,
-        &[("words".to_owned(), RawAnswer::text(ANSWER))],
-        false,
-        None,
-    )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
-    let assignment = id_of(assignment);
-    let r = me
-        .api
-        .post_json(
-            &format!("/api/v1/assignments/{assignment}/responses/{response}/review"),
-            &json!({ "comment": COMMENT }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "reviewed");
-
-    // A gate override, then the stage worked through, completed and reopened: two reasons.
-    let stage = |action: &str| {
-        format!(
-            "/api/v1/couples/{}/stages/before_the_affair/{action}",
-            me.couple
-        )
-    };
-    let r = me
-        .api
-        .post_json(&stage("override"), &json!({ "reason": OVERRIDE }))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "override");
-    let progress: Value = me
-        .api
-        .get(&format!("/api/v1/couples/{}/progress", me.couple))
-        .await
-        .json()
-        .await
-        .expect("progress");
-    let ratings: Vec<Value> = progress["stages"][3]["markers"]
-        .as_array()
-        .expect("markers")
-        .iter()
-        .filter(|m| m["applies"] == true)
-        .map(|m| json!({"marker": m["key"], "rating": "consistent"}))
-        .collect();
-    let r = me
-        .api
-        .post_json(
-            &format!("/api/v1/couples/{}/markers", me.couple),
-            &Value::Array(ratings),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "rated");
-    let r = me.api.post_json(&stage("complete"), &json!({})).await;
-    assert_eq!(r.status(), StatusCode::OK, "completed");
-    let r = me
-        .api
-        .post_json(&stage("reopen"), &json!({ "reason": REOPEN }))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "reopened");
-    Written {
-        me,
-        session,
-        assignment,
+/// The API reads every kind of clinical text back intact: the session (note and addendum), the
+/// assignment (answer and comment).
+async fn assert_reads_back(w: &Written) {
+    let session = read(&w.me.api, &w.session).await.to_string();
+    for word in [NOTE, PLAN, ADDENDUM] {
+        assert!(session.contains(word), "{word} in {session}");
     }
-}
-
-/// Every text-like value of every table, read with plain SQL.
-pub(crate) async fn every_stored_text(db: &impl ConnectionTrait) -> Vec<(String, String)> {
-    let backend = db.get_database_backend();
-    let columns: Vec<(String, String)> = match backend {
-        sea_orm::DatabaseBackend::Sqlite => {
-            let tables = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT name FROM sqlite_master WHERE type = 'table'",
-                ))
-                .await
-                .expect("tables");
-            let mut out = Vec::new();
-            for t in tables {
-                let table: String = t.try_get("", "name").expect("name");
-                let cols = db
-                    .query_all_raw(Statement::from_string(
-                        backend,
-                        format!("SELECT name FROM pragma_table_info('{table}')"),
-                    ))
-                    .await
-                    .expect("columns");
-                for c in cols {
-                    out.push((table.clone(), c.try_get("", "name").expect("column")));
-                }
-            }
-            out
-        }
-        _ => db
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
-                 WHERE table_schema = 'public'",
-            ))
+    let assignment =
+        w.me.api
+            .get(&format!("/api/v1/assignments/{}", w.assignment))
             .await
-            .expect("columns")
-            .into_iter()
-            .map(|r| (r.try_get("", "t").expect("t"), r.try_get("", "c").expect("c")))
-            .collect(),
-    };
-    assert!(columns.len() > 50, "found the schema: {columns:?}");
-    let mut values = Vec::new();
-    for (table, column) in columns {
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!(r#"SELECT CAST("{column}" AS TEXT) AS v FROM "{table}""#),
-            ))
+            .text()
             .await
-            .expect("values");
-        for r in rows {
-            if let Ok(Some(v)) = r.try_get::<Option<String>>("", "v") {
-                values.push((format!("{table}.{column}"), v));
-            }
-        }
+            .expect("assignment");
+    for word in [ANSWER, COMMENT] {
+        assert!(assignment.contains(word), "{word} in {assignment}");
     }
-    values
-}
-
-/// The clinical words found in the raw database, with where they were found.
-pub(crate) async fn clinical_words_in(db: &impl ConnectionTrait) -> Vec<String> {
-    every_stored_text(db)
-        .await
-        .into_iter()
-        .flat_map(|(at, v)| {
-            ALL.iter()
-                .filter(|w| v.contains(**w))
-                .map(|w| format!("{w:?} in {at}"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// Every sealed value opens with `keyring`; returns how many there are.
-pub(crate) async fn open_all(
-    db: &impl ConnectionTrait,
-    keyring: &Keyring,
-) -> Result<usize, String> {
-    let mut n = 0;
-    for field in Field::ALL {
-        for (id, stored) in stored_values(db, field).await.expect("values") {
-            keyring
-                .open(field, id, &stored)
-                .map_err(|e| format!("{}.{} {id}: {e}", field.table(), field.column()))?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 async fn the_raw_database_holds_no_clinical_text(app: TestApp) {
@@ -292,20 +71,7 @@ async fn the_raw_database_holds_no_clinical_text(app: TestApp) {
 
     // The app reads every kind back intact: the session (note and addendum), the assignment
     // (answer and comment), the couple page (the reasons).
-    let session = read(&w.me.api, &w.session).await.to_string();
-    for word in [NOTE, PLAN, ADDENDUM] {
-        assert!(session.contains(word), "{word} in {session}");
-    }
-    let assignment =
-        w.me.api
-            .get(&format!("/api/v1/assignments/{}", w.assignment))
-            .await
-            .text()
-            .await
-            .expect("assignment");
-    for word in [ANSWER, COMMENT] {
-        assert!(assignment.contains(word), "{word} in {assignment}");
-    }
+    assert_reads_back(&w).await;
     let browser = crate::support::Browser::new(&app);
     browser
         .sign_in("enc@practice.example", crate::support::PASSWORD)
@@ -315,32 +81,6 @@ async fn the_raw_database_holds_no_clinical_text(app: TestApp) {
     for word in [OVERRIDE, REOPEN] {
         assert!(page.contains(word), "{word} on the couple page");
     }
-}
-
-/// The real binary, on `database_url`, in `dir`, with nothing from this process's environment.
-pub(crate) fn kintsugi(dir: &Path, database_url: &str) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINTSUGI_DATABASE_URL", database_url)
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
-        .env("KINTSUGI_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-pub(crate) async fn run(cmd: &mut tokio::process::Command) -> (i32, String, String) {
-    let out = cmd.output().await.expect("run kintsugi");
-    let (stdout, stderr) = text(&out);
-    (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 /// One line on standard error naming `var`, exit code 2, and no key in it.
@@ -531,20 +271,7 @@ async fn plain_text_from_before_encryption_is_sealed_at_start_up() {
         .expect("all sealed with the key");
 
     // And the app reads them as they were.
-    let session = read(&w.me.api, &w.session).await.to_string();
-    for word in [NOTE, PLAN, ADDENDUM] {
-        assert!(session.contains(word), "{word} in {session}");
-    }
-    let assignment =
-        w.me.api
-            .get(&format!("/api/v1/assignments/{}", w.assignment))
-            .await
-            .text()
-            .await
-            .expect("assignment");
-    for word in [ANSWER, COMMENT] {
-        assert!(assignment.contains(word), "{word} in {assignment}");
-    }
+    assert_reads_back(&w).await;
 }
 
 async fn rotate_key_moves_everything_to_the_new_key(mut app: TestApp) {

@@ -10,7 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::db_tests;
-use crate::encryption::{
+use crate::support::http::header;
+use crate::support::records::{
     ADDENDUM, ANSWER, COMMENT, NOTE, OVERRIDE, PLAN, REOPEN, write_clinical_record,
 };
 use crate::support::{PASSWORD, TestApp};
@@ -33,13 +34,7 @@ async fn the_zip_holds_the_record_and_the_pdfs(app: TestApp) {
 
     let r = b.get(&link).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| header(&r, name);
     assert_eq!(header("content-type"), "application/zip");
     assert_eq!(header("cache-control"), "no-store");
     let disposition = header("content-disposition");

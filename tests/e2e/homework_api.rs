@@ -19,7 +19,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
+use crate::support::bodies::{kb100, with, without};
+use crate::support::fixture::{STAGES, submit_in_core};
+use crate::support::http::{self, Api, assert_invalid_mentioning, problem, problem_fields};
 use crate::support::{Backend, TestApp, couple_json};
 
 db_tests!(
@@ -163,74 +165,15 @@ async fn submit(
     share: bool,
 ) {
     let p = partner_of(app, couple_id, role).await;
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
-        &p,
-        response_id(assignment, role.key()),
-        &raw(answers),
-        share,
-        None,
-    )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
-}
-
-fn with(mut body: Value, pointer: &str, value: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    match parent {
-        Value::Object(map) => {
-            map.insert(key.to_owned(), value);
-        }
-        Value::Array(items) => items[key.parse::<usize>().expect("index")] = value,
-        _ => panic!("{pointer} is not inside an object or array"),
-    }
-    body
-}
-
-fn without(mut body: Value, pointer: &str) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let parent = if parent.is_empty() {
-        &mut body
-    } else {
-        body.pointer_mut(parent).expect("parent")
-    };
-    parent.as_object_mut().expect("object").remove(key);
-    body
+    let response = response_id(assignment, role.key());
+    submit_in_core(app, &p, response, &raw(answers), share).await;
 }
 
 /// A 422 problem naming `field`; it never echoes a huge value.
 async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], 422, "{what}: {p}");
-    let fields = problem_fields(&p);
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: expected an error for {field:?}, got {fields:?} in {p}"
-    );
+    let p = http::assert_invalid(r, field, what).await;
     assert!(p.to_string().len() < 10_000, "{what}: the problem is short");
     p
-}
-
-/// A 422 problem that mentions `name` (as the field or in its message).
-async fn assert_invalid_mentioning(r: Response, name: &str, what: &str) {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let p = problem(r).await;
-    let errors = p["errors"].as_array().cloned().unwrap_or_default();
-    assert!(
-        errors.iter().any(|e| {
-            e["field"].as_str().is_some_and(|f| f.contains(name))
-                || e["message"].as_str().is_some_and(|m| m.contains(name))
-        }),
-        "{what}: no error mentions {name:?}: {p}"
-    );
 }
 
 /// A 404 problem that tells nothing about the record.
@@ -242,10 +185,6 @@ async fn assert_not_found(r: Response, secrets: &[&str], what: &str) {
     for s in secrets {
         assert!(!text.contains(s), "{what}: the 404 mentions {s:?}: {text}");
     }
-}
-
-fn kb100() -> String {
-    "x".repeat(100 * 1024)
 }
 
 async fn own_exercise_count(app: &TestApp) -> u64 {
@@ -308,14 +247,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
     assert_eq!(list["total"], items.len());
     assert!(list["next"].is_null());
     assert!(items.iter().all(|e| e["builtin"] == true));
-    for stage in [
-        "admission",
-        "validation",
-        "openness",
-        "before_the_affair",
-        "current_struggles",
-        "shared_responsibility",
-    ] {
+    for stage in STAGES {
         let n = items.iter().filter(|e| e["stage"] == stage).count();
         assert!(n >= 2, "{stage}: {n}");
     }
@@ -341,20 +273,10 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
     );
 
     // Filters.
-    let validation: Value = api
-        .get("/api/v1/exercises?stage=validation")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let validation: Value = api.get_json("/api/v1/exercises?stage=validation").await;
     let v = validation["items"].as_array().expect("items");
     assert!(!v.is_empty() && v.iter().all(|e| e["stage"] == "validation"));
-    let hurt: Value = api
-        .get("/api/v1/exercises?recipient=hurt")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let hurt: Value = api.get_json("/api/v1/exercises?recipient=hurt").await;
     let h = hurt["items"].as_array().expect("items");
     assert!(!h.is_empty() && h.iter().all(|e| e["recipient"] == "hurt"));
 
@@ -397,20 +319,12 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
         ])
     );
     let id = created["id"].as_str().expect("id");
-    let read: Value = api
-        .get(&format!("/api/v1/exercises/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let read: Value = api.get_json(&format!("/api/v1/exercises/{id}")).await;
     assert_eq!(read, created);
 
     let mine: Value = api
-        .get("/api/v1/exercises?stage=validation&recipient=both")
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/v1/exercises?stage=validation&recipient=both")
+        .await;
     assert!(
         mine["items"]
             .as_array()
@@ -418,12 +332,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
             .iter()
             .any(|e| e["id"] == id && e["title"] == title.as_str())
     );
-    let admission: Value = api
-        .get("/api/v1/exercises?stage=admission")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let admission: Value = api.get_json("/api/v1/exercises?stage=admission").await;
     assert!(
         !admission["items"]
             .as_array()
@@ -441,12 +350,7 @@ async fn exercises_are_listed_filtered_read_and_created(app: TestApp) {
 
     // Another counselor neither lists nor reads it.
     let other = counselor_api(&app, "b@practice.example").await;
-    let theirs: Value = other
-        .get("/api/v1/exercises")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let theirs: Value = other.get_json("/api/v1/exercises").await;
     assert!(!theirs.to_string().contains("Evening check-in"));
     assert_not_found(
         other.get(&format!("/api/v1/exercises/{id}")).await,
@@ -662,12 +566,7 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
     let id = created["id"].as_str().expect("id");
 
     // A built-in to the hurt partner only, for the counselor's eyes only.
-    let library: Value = api
-        .get("/api/v1/exercises?recipient=hurt")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let library: Value = api.get_json("/api/v1/exercises?recipient=hurt").await;
     let builtin = library["items"][0]["id"].as_str().expect("builtin id");
     let body = json!({"exercise_id": builtin, "assignees": ["hurt"], "due_at": due_in(3),
                       "visibility": "counselor_only"});
@@ -679,11 +578,8 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
 
     // The list: latest due first, statuses, no answers.
     let list: Value = api
-        .get(&format!("/api/v1/couples/{couple}/assignments"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/assignments"))
+        .await;
     assert_eq!(list["total"], 2);
     assert!(list["next"].is_null());
     assert_eq!(list["items"][0]["id"], id);
@@ -766,11 +662,8 @@ async fn assignments_are_created_listed_and_read_with_both_partners_responses(ap
     assert_eq!(responses[1]["status"], "submitted");
     assert_eq!(responses[1]["shared_with_partner"], false);
     let list: Value = api
-        .get(&format!("/api/v1/couples/{couple}/assignments"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/assignments"))
+        .await;
     assert!(
         list["items"][0]["assignees"]
             .as_array()
@@ -948,7 +841,7 @@ async fn recurring_assignments_make_one_assignment_per_occurrence(app: TestApp) 
     let mut next = Some(format!("/api/v1/couples/{couple}/assignments?per_page=3"));
     let mut pages = 0;
     while let Some(path) = next {
-        let page: Value = api.get(&path).await.json().await.expect("json");
+        let page: Value = api.get_json(&path).await;
         assert_eq!(page["total"], 8);
         for item in page["items"].as_array().expect("items") {
             seen.push(item["id"].as_str().expect("id").to_owned());
@@ -972,13 +865,10 @@ async fn recurring_assignments_make_one_assignment_per_occurrence(app: TestApp) 
         assert_invalid(r, field, query).await;
     }
     let far: Value = api
-        .get(&format!(
+        .get_json(&format!(
             "/api/v1/couples/{couple}/assignments?page=1000000&per_page=100"
         ))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(far["items"], json!([]));
     assert!(far["next"].is_null());
 }
@@ -1257,9 +1147,7 @@ async fn due_times_move_assignments_cancel_and_responses_are_reviewed(app: TestA
     let cancelled: Value = r.json().await.expect("json");
     assert!(cancelled["cancelled_at"].is_string());
     let r = api
-        .client
-        .post(api.url(&format!("{path}/cancel")))
-        .bearer_auth(&api.token)
+        .request(Method::POST, &format!("{path}/cancel"))
         .send()
         .await
         .expect("cancel without a body");
@@ -1408,9 +1296,10 @@ mod links_are_built_from_the_configured_base_url {
         let api = counselor_api(&app, "a@practice.example").await;
         let couple = new_couple(&api, "Alex & Sam").await;
         let r = api
-            .client
-            .post(api.url(&format!("/api/v1/couples/{couple}/links/hurt")))
-            .bearer_auth(&api.token)
+            .request(
+                Method::POST,
+                &format!("/api/v1/couples/{couple}/links/hurt"),
+            )
             .header(reqwest::header::HOST, "evil.test")
             .header("x-forwarded-host", "evil.test")
             .header("x-forwarded-proto", "http")
@@ -1588,12 +1477,7 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
         .await;
 
     let other = counselor_api(&app, "b@practice.example").await;
-    let library: Value = other
-        .get("/api/v1/exercises")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let library: Value = other.get_json("/api/v1/exercises").await;
     let builtin = library["items"][0]["id"].as_str().expect("id").to_owned();
     let secrets = [
         "Private",
@@ -1659,14 +1543,7 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
         ),
     ];
     for (method, path, body) in &routes {
-        let mut req = other
-            .client
-            .request(method.clone(), other.url(path))
-            .bearer_auth(&other.token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let r = req.send().await.expect("request");
+        let r = other.send(method.clone(), path, body.as_ref()).await;
         assert_not_found(r, &secrets, &format!("{method} {path}")).await;
     }
     // Their library does not show it; the owner's records are untouched.
@@ -1749,14 +1626,7 @@ async fn unknown_and_malformed_ids_are_404(app: TestApp) {
             ),
         ];
         for (method, path, body) in &routes {
-            let mut req = api
-                .client
-                .request(method.clone(), api.url(path))
-                .bearer_auth(&api.token);
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            let r = req.send().await.expect("request");
+            let r = api.send(method.clone(), path, body.as_ref()).await;
             assert_not_found(r, &[], &format!("{method} {path}")).await;
         }
     }

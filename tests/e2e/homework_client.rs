@@ -1,12 +1,10 @@
 //! The client pages behind a homework link: the link exchange, headers, kind pages, drafts,
 //! submitting once, sharing, PINs, and that a partner never sees anything not theirs.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::entities::response;
-use kintsugi_core::homework::assignments::{self, NewAssignment};
-use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links;
 use kintsugi_core::homework::prompts::RawAnswer;
 use kintsugi_core::homework::responses;
@@ -17,6 +15,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::cli;
+use crate::support::fixture::{
+    assign_in_core, builtin_exercise, busy_practice, homework, local, partner_browser, uuid_at,
+};
+use crate::support::http;
 use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
@@ -39,45 +42,19 @@ struct Fixture {
 }
 
 async fn fixture(app: &TestApp, email: &str) -> Fixture {
-    let c = app.counselor("Counselor", email, Role::Counselor).await;
-    let api = app.api(&app.api_token(c.id).await);
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Zoë & Renée"))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let couple = Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-    let involved =
-        Uuid::parse_str(created["partners"][0]["id"].as_str().expect("id")).expect("uuid");
-    let hurt = Uuid::parse_str(created["partners"][1]["id"].as_str().expect("id")).expect("uuid");
+    let c = app.counselor_with_token("Counselor", email).await;
+    let created = c.api.add_couple(&couple_json("Zoë & Renée")).await;
     Fixture {
         counselor: c.id,
-        couple,
-        involved,
-        hurt,
+        couple: uuid_at(&created, "/id"),
+        involved: uuid_at(&created, "/partners/0/id"),
+        hurt: uuid_at(&created, "/partners/1/id"),
     }
 }
 
-async fn exercise(app: &TestApp, counselor: Uuid, key: &str) -> Uuid {
-    library::list(&app.db, counselor, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some(key))
-        .expect("built-in exercise")
-        .model
-        .id
-}
-
-async fn assign(
-    app: &TestApp,
-    f: &Fixture,
-    key: &str,
-    who: Vec<PartnerRole>,
-    visibility: Visibility,
-) -> Uuid {
-    assign_on(app, f, key, who, visibility, 1).await
+/// The built-in exercise `key`, assigned to the hurt partner, due 1 March 2030 at 19:00.
+async fn assign(app: &TestApp, f: &Fixture, key: &str, visibility: Visibility) -> Uuid {
+    assign_on(app, f, key, visibility, 1).await
 }
 
 /// [`assign`], due at 19:00 on the given day of March 2030.
@@ -85,32 +62,19 @@ async fn assign_on(
     app: &TestApp,
     f: &Fixture,
     key: &str,
-    who: Vec<PartnerRole>,
     visibility: Visibility,
     day: u32,
 ) -> Uuid {
-    let exercise_id = exercise(app, f.counselor, key).await;
-    let new = NewAssignment {
+    let exercise_id = builtin_exercise(app, f.counselor, key).await.id;
+    let due = local(&format!("2030-03-{day:02} 19:00"));
+    let new = homework(
         exercise_id,
-        assignees: who,
-        due_local: NaiveDate::from_ymd_opt(2030, 3, day)
-            .expect("date")
-            .and_hms_opt(19, 0, 0)
-            .expect("time"),
-        time_zone: kintsugi_core::domain::TimeZone::parse("Europe/Berlin").expect("tz"),
+        &[PartnerRole::Hurt],
+        due,
+        "Europe/Berlin",
         visibility,
-        recurrence: None,
-    };
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        f.counselor,
-        f.couple,
-        new,
-    )
-    .await
-    .expect("assign")[0]
+    );
+    assign_in_core(app, f.counselor, f.couple, new).await
 }
 
 /// The stored response, its sealed answers opened with the data key.
@@ -125,27 +89,9 @@ async fn response_of(app: &TestApp, assignment: Uuid, partner: Uuid) -> response
     kintsugi_core::crypto::records::response(stored).expect("opens")
 }
 
-/// A browser that opened the partner's link.
-async fn partner_browser(app: &TestApp, partner: Uuid) -> Browser {
-    let secret = links::mint(&app.db, app.clock.as_ref(), partner, Duration::days(90))
-        .await
-        .expect("mint");
-    let b = Browser::new(app);
-    let r = b.get(&format!("/h/{}", secret.expose())).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    b
-}
-
 async fn a_link_becomes_a_session_and_leaves_the_address_bar(app: TestApp) {
     let f = fixture(&app, "a@practice.example").await;
-    assign(
-        &app,
-        &f,
-        "feelings_journal",
-        vec![PartnerRole::Hurt],
-        Visibility::Shareable,
-    )
-    .await;
+    assign(&app, &f, "feelings_journal", Visibility::Shareable).await;
     let secret = links::mint(&app.db, app.clock.as_ref(), f.hurt, Duration::days(90))
         .await
         .expect("mint");
@@ -239,14 +185,7 @@ async fn closed_links_all_get_the_same_kind_page(app: TestApp) {
 
 async fn drafts_keep_every_valid_answer_and_show_what_to_fix(app: TestApp) {
     let f = fixture(&app, "a@practice.example").await;
-    let a = assign(
-        &app,
-        &f,
-        "feelings_checkin",
-        vec![PartnerRole::Hurt],
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let a = assign(&app, &f, "feelings_checkin", Visibility::CounselorOnly).await;
     let r = response_of(&app, a, f.hurt).await;
     let b = partner_browser(&app, f.hurt).await;
     let page = format!("/h/r/{}", r.id);
@@ -335,14 +274,7 @@ async fn drafts_keep_every_valid_answer_and_show_what_to_fix(app: TestApp) {
 
 async fn submit_works_once_and_sharing_is_the_clients_choice(app: TestApp) {
     let f = fixture(&app, "a@practice.example").await;
-    let a = assign(
-        &app,
-        &f,
-        "feelings_checkin",
-        vec![PartnerRole::Hurt],
-        Visibility::Shareable,
-    )
-    .await;
+    let a = assign(&app, &f, "feelings_checkin", Visibility::Shareable).await;
     let r = response_of(&app, a, f.hurt).await;
     let b = partner_browser(&app, f.hurt).await;
     let page = format!("/h/r/{}", r.id);
@@ -406,30 +338,9 @@ async fn a_partner_never_sees_what_is_not_theirs(app: TestApp) {
     let g = fixture(&app, "b@practice.example").await;
     let secret_words = "only-for-the-counselor";
     // The hurt partner's counselor-only, unshared-shareable and draft responses.
-    let only = assign(
-        &app,
-        &f,
-        "feelings_journal",
-        vec![PartnerRole::Hurt],
-        Visibility::CounselorOnly,
-    )
-    .await;
-    let unshared = assign(
-        &app,
-        &f,
-        "caring_letter",
-        vec![PartnerRole::Hurt],
-        Visibility::Shareable,
-    )
-    .await;
-    let draft = assign(
-        &app,
-        &f,
-        "trigger_log",
-        vec![PartnerRole::Hurt],
-        Visibility::Shareable,
-    )
-    .await;
+    let only = assign(&app, &f, "feelings_journal", Visibility::CounselorOnly).await;
+    let unshared = assign(&app, &f, "caring_letter", Visibility::Shareable).await;
+    let draft = assign(&app, &f, "trigger_log", Visibility::Shareable).await;
     let hurt = partner_browser(&app, f.hurt).await;
     for (a, share) in [(only, true), (unshared, false)] {
         let r = response_of(&app, a, f.hurt).await;
@@ -612,46 +523,7 @@ async fn a_pin_is_set_then_asked_and_wrong_pins_pause_the_link(app: TestApp) {
 
 async fn many_partners_submit_at_once_and_nothing_is_lost(app: TestApp) {
     // 50 couples, both partners: 100 partners submitting at the same moment.
-    let c = app
-        .counselor("Busy", "busy@practice.example", Role::Counselor)
-        .await;
-    let api = app.api(&app.api_token(c.id).await);
-    let exercise_id = exercise(&app, c.id, "feelings_checkin").await;
-    let mut work = Vec::new();
-    for i in 0..50 {
-        let created: serde_json::Value = api
-            .post_json("/api/v1/couples", &couple_json(&format!("Couple {i}")))
-            .await
-            .json()
-            .await
-            .expect("couple");
-        let couple = Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-        let new = NewAssignment {
-            exercise_id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: NaiveDate::from_ymd_opt(2030, 1, 1)
-                .expect("date")
-                .and_hms_opt(9, 0, 0)
-                .expect("time"),
-            time_zone: kintsugi_core::domain::TimeZone::parse("UTC").expect("tz"),
-            visibility: Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            c.id,
-            couple,
-            new,
-        )
-        .await
-        .expect("assign")[0];
-        for p in created["partners"].as_array().expect("partners") {
-            let pid = Uuid::parse_str(p["id"].as_str().expect("id")).expect("uuid");
-            work.push((pid, response_of(&app, a, pid).await.id));
-        }
-    }
+    let work = busy_practice(&app, 50).await;
     let mut browsers = Vec::new();
     for (pid, rid) in &work {
         let b = partner_browser(&app, *pid).await;
@@ -751,12 +623,8 @@ async fn link_secrets_never_reach_the_logs() {
         .expect("mint");
     db.close().await.ok();
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"))
+    let mut child = cli::kintsugi(dir.path(), &url)
         .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("KINTSUGI_DATABASE_URL", &url)
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
         .env("KINTSUGI_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -777,10 +645,7 @@ async fn link_secrets_never_reach_the_logs() {
             break format!("http://{}", rest.split(')').next().expect("addr"));
         }
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = http::client(false);
     for path in [
         format!("/h/{}", live.expose()),
         format!("/h/{}", dead.expose()),
@@ -884,15 +749,7 @@ async fn the_partner_page_lists_the_latest_done_and_links_to_the_rest(app: TestA
     let hurt = partner(&app, f.hurt).await;
     let mut done = Vec::new();
     for day in 1..=12 {
-        let a = assign_on(
-            &app,
-            &f,
-            "feelings_checkin",
-            vec![PartnerRole::Hurt],
-            Visibility::Shareable,
-            day,
-        )
-        .await;
+        let a = assign_on(&app, &f, "feelings_checkin", Visibility::Shareable, day).await;
         let r = response_of(&app, a, f.hurt).await;
         let raw: Vec<(String, RawAnswer)> = ["hurt", "betrayal", "sadness", "anger"]
             .iter()
@@ -904,14 +761,7 @@ async fn the_partner_page_lists_the_latest_done_and_links_to_the_rest(app: TestA
         assert_eq!(saved, responses::Saved::Done);
         done.push(r.id);
     }
-    let still_to_do = assign(
-        &app,
-        &f,
-        "trigger_log",
-        vec![PartnerRole::Hurt],
-        Visibility::Shareable,
-    )
-    .await;
+    let still_to_do = assign(&app, &f, "trigger_log", Visibility::Shareable).await;
     let to_do = response_of(&app, still_to_do, f.hurt).await;
 
     let b = partner_browser(&app, f.hurt).await;

@@ -8,14 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::couples::store::{self as couples, CoupleRecord};
-use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{assignment, audit_event, outbox_message, partner, response};
-use kintsugi_core::homework::assignments::{self, NewAssignment};
+use kintsugi_core::homework::assignments;
 use kintsugi_core::homework::builtins::{CONNECTION_CHECKIN, FEELINGS_CHECKIN};
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::links::{self, LinkRefusal, LinkSecret};
-use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses::{self, Saved};
+use kintsugi_core::homework::responses;
 use kintsugi_core::homework::{ResponseStatus, Visibility};
 use kintsugi_core::practice::counselors::Counselor;
 use reqwest::StatusCode;
@@ -23,7 +21,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::support::{Backend, Browser, TestApp, couple_form};
+use crate::support::fixture::{
+    assign_in_core, builtin_exercise, homework, submit_in_core, text_answers,
+};
+use crate::support::{Backend, Browser, TestApp};
 
 db_tests!(
     assigning_from_the_couple_page_once_to_both_and_weekly,
@@ -49,16 +50,70 @@ struct Setup {
 
 async fn setup(app: &TestApp, email: &str, label: &str) -> Setup {
     let (c, b) = app.signed_in_counselor("Counselor", email).await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form(label))
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    let id = Uuid::parse_str(page.trim_start_matches("/couples/")).expect("uuid");
+    let (page, id) = b.add_couple(label).await;
     Setup { c, b, id, page }
+}
+
+impl Setup {
+    /// Assign through core, counselor-only, with any due time (also in the past, to make
+    /// homework overdue).
+    async fn assign(
+        &self,
+        app: &TestApp,
+        exercise: Uuid,
+        roles: &[PartnerRole],
+        due: DateTime<Utc>,
+    ) -> Uuid {
+        assign_at(
+            app,
+            &self.c,
+            self.id,
+            exercise,
+            roles,
+            due,
+            Visibility::CounselorOnly,
+        )
+        .await
+    }
+
+    /// `partner` submits answers to assignment `a` without sharing them; returns the response
+    /// as it was before.
+    async fn answer(
+        &self,
+        app: &TestApp,
+        partner: &partner::Model,
+        a: Uuid,
+        answers: &[(&str, &str)],
+    ) -> response::Model {
+        let r = response_of(app, &self.c, a, partner.role).await;
+        submit(app, partner, r.id, answers, false).await;
+        r
+    }
+}
+
+/// A connection check-in each week for the last three weeks, answered by both partners: trust
+/// `(involved, hurt)` as given, the other ratings the same every week.
+async fn weekly_checkins(
+    app: &TestApp,
+    s: &Setup,
+    couple: &CoupleRecord,
+    checkin: Uuid,
+    trust: &[(u8, u8)],
+) {
+    for (week, (mine, theirs)) in trust.iter().enumerate() {
+        let due = Utc::now() - Duration::days(21 - 7 * week as i64);
+        let a = s.assign(app, checkin, &PartnerRole::BOTH, due).await;
+        for (p, value) in [(&couple.involved, mine), (&couple.hurt, theirs)] {
+            let v = value.to_string();
+            let answers = [
+                ("trust", v.as_str()),
+                ("closeness", "5"),
+                ("communication", "4"),
+                ("cared_for", "6"),
+            ];
+            s.answer(app, p, a, &answers).await;
+        }
+    }
 }
 
 async fn record(app: &TestApp, s: &Setup) -> CoupleRecord {
@@ -66,14 +121,7 @@ async fn record(app: &TestApp, s: &Setup) -> CoupleRecord {
 }
 
 async fn exercise_id(app: &TestApp, c: &Counselor, key: &str) -> Uuid {
-    library::list(&app.db, c.id, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some(key))
-        .unwrap_or_else(|| panic!("no built-in {key}"))
-        .model
-        .id
+    builtin_exercise(app, c.id, key).await.id
 }
 
 /// A date and time `days` from now, in Berlin, as the form's inputs hold them.
@@ -119,23 +167,8 @@ async fn assign_at(
     due: DateTime<Utc>,
     visibility: Visibility,
 ) -> Uuid {
-    assignments::assign(
-        &app.db,
-        app.clock.as_ref(),
-        &Actor::system(),
-        c.id,
-        couple,
-        NewAssignment {
-            exercise_id: exercise,
-            assignees: roles.to_vec(),
-            due_local: due.naive_utc(),
-            time_zone: TimeZone::default(),
-            visibility,
-            recurrence: None,
-        },
-    )
-    .await
-    .expect("assign")[0]
+    let new = homework(exercise, roles, due.naive_utc(), "UTC", visibility);
+    assign_in_core(app, c.id, couple, new).await
 }
 
 async fn response_of(app: &TestApp, c: &Counselor, a: Uuid, role: PartnerRole) -> response::Model {
@@ -149,13 +182,6 @@ async fn response_of(app: &TestApp, c: &Counselor, a: Uuid, role: PartnerRole) -
         .expect("response")
 }
 
-fn raw(answers: &[(&str, &str)]) -> Vec<(String, RawAnswer)> {
-    answers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), RawAnswer::text(*v)))
-        .collect()
-}
-
 async fn submit(
     app: &TestApp,
     p: &partner::Model,
@@ -163,18 +189,7 @@ async fn submit(
     answers: &[(&str, &str)],
     share: bool,
 ) {
-    let saved = responses::submit(
-        &app.db,
-        app.clock.as_ref(),
-        p,
-        response_id,
-        &raw(answers),
-        share,
-        None,
-    )
-    .await
-    .expect("submit");
-    assert_eq!(saved, Saved::Done);
+    submit_in_core(app, p, response_id, &text_answers(answers), share).await;
 }
 
 /// The part of a couple page about one assignment.
@@ -349,16 +364,14 @@ async fn statuses_due_date_changes_and_cancelling(app: TestApp) {
     let couple = record(&app, &s).await;
     let feelings = exercise_id(&app, &s.c, FEELINGS_CHECKIN).await;
     let trigger = exercise_id(&app, &s.c, "trigger_log").await;
-    let overdue = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        feelings,
-        &[PartnerRole::Hurt],
-        Utc::now() - Duration::days(2),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let overdue = s
+        .assign(
+            &app,
+            feelings,
+            &[PartnerRole::Hurt],
+            Utc::now() - Duration::days(2),
+        )
+        .await;
     let both = assign_at(
         &app,
         &s.c,
@@ -376,17 +389,15 @@ async fn statuses_due_date_changes_and_cancelling(app: TestApp) {
         app.clock.as_ref(),
         &couple.involved,
         draft.id,
-        &raw(&[("what_happened", "Half written")]),
+        &text_answers(&[("what_happened", "Half written")]),
     )
     .await
     .expect("draft");
-    let done = response_of(&app, &s.c, both, PartnerRole::Hurt).await;
-    submit(
+    s.answer(
         &app,
         &couple.hurt,
-        done.id,
+        both,
         &[("trigger", "A song on the radio"), ("intensity", "6")],
-        false,
     )
     .await;
     let (_, html) = s.b.get_html(&s.page).await;
@@ -476,32 +487,29 @@ async fn reviewing_responses_with_a_comment(app: TestApp) {
     let s = setup(&app, "a@practice.example", "Alex & Sam").await;
     let couple = record(&app, &s).await;
     let feelings = exercise_id(&app, &s.c, FEELINGS_CHECKIN).await;
-    let a = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        feelings,
-        &PartnerRole::BOTH,
-        Utc::now() + Duration::days(1),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let a = s
+        .assign(
+            &app,
+            feelings,
+            &PartnerRole::BOTH,
+            Utc::now() + Duration::days(1),
+        )
+        .await;
     let hostile = "<script>alert('x')</script> and <b>bold</b>\nsecond line";
-    let hurt = response_of(&app, &s.c, a, PartnerRole::Hurt).await;
-    submit(
-        &app,
-        &couple.hurt,
-        hurt.id,
-        &[
-            ("hurt", "7"),
-            ("betrayal", "10"),
-            ("sadness", "0"),
-            ("anger", "3"),
-            ("notes", hostile),
-        ],
-        false,
-    )
-    .await;
+    let hurt = s
+        .answer(
+            &app,
+            &couple.hurt,
+            a,
+            &[
+                ("hurt", "7"),
+                ("betrayal", "10"),
+                ("sadness", "0"),
+                ("anger", "3"),
+                ("notes", hostile),
+            ],
+        )
+        .await;
     let involved = response_of(&app, &s.c, a, PartnerRole::Involved).await;
     let page = format!("/assignments/{a}");
     let before = actions(&app)
@@ -599,16 +607,14 @@ async fn reviewing_responses_with_a_comment(app: TestApp) {
     )));
     assert!(html.contains("wwww&#60;i&#62;</textarea>"));
     // A response of another assignment, through this assignment's URL: not found.
-    let other = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        feelings,
-        &[PartnerRole::Hurt],
-        Utc::now() + Duration::days(2),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let other = s
+        .assign(
+            &app,
+            feelings,
+            &[PartnerRole::Hurt],
+            Utc::now() + Duration::days(2),
+        )
+        .await;
     let other_response = response_of(&app, &s.c, other, PartnerRole::Hurt).await;
     let r =
         s.b.submit(
@@ -895,56 +901,23 @@ async fn check_in_charts_and_the_trust_divergence_flag(app: TestApp) {
     );
     // Three weekly check-ins; trust 6/5, then 8/3 and 9/2: apart by 4 or more twice in a row.
     let trust = [(6, 5), (8, 3), (9, 2)];
-    for (week, (mine, theirs)) in trust.iter().enumerate() {
-        let a = assign_at(
+    weekly_checkins(&app, &s, &couple, checkin, &trust).await;
+    // A draft is not charted.
+    let a = s
+        .assign(
             &app,
-            &s.c,
-            s.id,
             checkin,
             &PartnerRole::BOTH,
-            Utc::now() - Duration::days(21 - 7 * week as i64),
-            Visibility::CounselorOnly,
+            Utc::now() + Duration::days(1),
         )
         .await;
-        for (role, p, value) in [
-            (PartnerRole::Involved, &couple.involved, mine),
-            (PartnerRole::Hurt, &couple.hurt, theirs),
-        ] {
-            let r = response_of(&app, &s.c, a, role).await;
-            let v = value.to_string();
-            submit(
-                &app,
-                p,
-                r.id,
-                &[
-                    ("trust", &v),
-                    ("closeness", "5"),
-                    ("communication", "4"),
-                    ("cared_for", "6"),
-                ],
-                false,
-            )
-            .await;
-        }
-    }
-    // A draft is not charted.
-    let a = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        checkin,
-        &PartnerRole::BOTH,
-        Utc::now() + Duration::days(1),
-        Visibility::CounselorOnly,
-    )
-    .await;
     let r = response_of(&app, &s.c, a, PartnerRole::Hurt).await;
     responses::save_draft(
         &app.db,
         app.clock.as_ref(),
         &couple.hurt,
         r.id,
-        &raw(&[("trust", "0")]),
+        &text_answers(&[("trust", "0")]),
     )
     .await
     .expect("draft");
@@ -992,66 +965,31 @@ async fn check_in_charts_and_the_trust_divergence_flag(app: TestApp) {
     let t = setup(&app, "b@practice.example", "Kwame & Inès").await;
     let other = record(&app, &t).await;
     let checkin_t = exercise_id(&app, &t.c, CONNECTION_CHECKIN).await;
-    for (week, (mine, theirs)) in [(7, 6), (8, 7), (9, 2)].iter().enumerate() {
-        let a = assign_at(
-            &app,
-            &t.c,
-            t.id,
-            checkin_t,
-            &PartnerRole::BOTH,
-            Utc::now() - Duration::days(21 - 7 * week as i64),
-            Visibility::CounselorOnly,
-        )
-        .await;
-        for (role, p, value) in [
-            (PartnerRole::Involved, &other.involved, mine),
-            (PartnerRole::Hurt, &other.hurt, theirs),
-        ] {
-            let r = response_of(&app, &t.c, a, role).await;
-            let v = value.to_string();
-            submit(
-                &app,
-                p,
-                r.id,
-                &[
-                    ("trust", &v),
-                    ("closeness", "5"),
-                    ("communication", "4"),
-                    ("cared_for", "6"),
-                ],
-                false,
-            )
-            .await;
-        }
-    }
+    weekly_checkins(&app, &t, &other, checkin_t, &[(7, 6), (8, 7), (9, 2)]).await;
     let (_, html) = t.b.get_html(&t.page).await;
     assert!(html.contains("Connection check-in: trust</title>"));
     assert!(!html.contains("class=\"flag trust-flag\""));
     assert!(!html.contains("diverge by 4"));
     // A feelings check-in of the hurt partner alone: its own charts, one line each.
     let feelings = exercise_id(&app, &t.c, FEELINGS_CHECKIN).await;
-    let a = assign_at(
-        &app,
-        &t.c,
-        t.id,
-        feelings,
-        &[PartnerRole::Hurt],
-        Utc::now() - Duration::days(1),
-        Visibility::CounselorOnly,
-    )
-    .await;
-    let r = response_of(&app, &t.c, a, PartnerRole::Hurt).await;
-    submit(
+    let a = t
+        .assign(
+            &app,
+            feelings,
+            &[PartnerRole::Hurt],
+            Utc::now() - Duration::days(1),
+        )
+        .await;
+    t.answer(
         &app,
         &other.hurt,
-        r.id,
+        a,
         &[
             ("hurt", "6"),
             ("betrayal", "7"),
             ("sadness", "5"),
             ("anger", "8"),
         ],
-        false,
     )
     .await;
     let (_, html) = t.b.get_html(&t.page).await;
@@ -1067,45 +1005,38 @@ async fn the_dashboard_counts_submissions_to_review_and_overdue_homework(app: Te
     assert!(html.contains("id=\"stat-overdue\"><span class=\"stat-number\">0</span>"));
     let trigger = exercise_id(&app, &s.c, "trigger_log").await;
     // Overdue for both partners; the hurt partner then submits late: one overdue, one to review.
-    let late = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        trigger,
-        &PartnerRole::BOTH,
-        Utc::now() - Duration::days(1),
-        Visibility::CounselorOnly,
-    )
-    .await;
-    let r = response_of(&app, &s.c, late, PartnerRole::Hurt).await;
-    submit(
+    let late = s
+        .assign(
+            &app,
+            trigger,
+            &PartnerRole::BOTH,
+            Utc::now() - Duration::days(1),
+        )
+        .await;
+    s.answer(
         &app,
         &couple.hurt,
-        r.id,
+        late,
         &[("trigger", "x"), ("intensity", "4")],
-        false,
     )
     .await;
     // Submitted and already reviewed: neither.
-    let reviewed = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        trigger,
-        &[PartnerRole::Involved],
-        Utc::now() + Duration::days(1),
-        Visibility::CounselorOnly,
-    )
-    .await;
-    let r = response_of(&app, &s.c, reviewed, PartnerRole::Involved).await;
-    submit(
-        &app,
-        &couple.involved,
-        r.id,
-        &[("trigger", "y"), ("intensity", "2")],
-        false,
-    )
-    .await;
+    let reviewed = s
+        .assign(
+            &app,
+            trigger,
+            &[PartnerRole::Involved],
+            Utc::now() + Duration::days(1),
+        )
+        .await;
+    let r = s
+        .answer(
+            &app,
+            &couple.involved,
+            reviewed,
+            &[("trigger", "y"), ("intensity", "2")],
+        )
+        .await;
     assignments::review(
         &app.db,
         app.clock.as_ref(),
@@ -1117,16 +1048,14 @@ async fn the_dashboard_counts_submissions_to_review_and_overdue_homework(app: Te
     .await
     .expect("review");
     // Cancelled homework counts for nothing.
-    let cancelled = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        trigger,
-        &PartnerRole::BOTH,
-        Utc::now() - Duration::days(3),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let cancelled = s
+        .assign(
+            &app,
+            trigger,
+            &PartnerRole::BOTH,
+            Utc::now() - Duration::days(3),
+        )
+        .await;
     assignments::cancel(
         &app.db,
         app.clock.as_ref(),
@@ -1325,16 +1254,14 @@ async fn bad_input_on_every_homework_form_never_fails_the_server(app: TestApp) {
     );
 
     // The due-date form.
-    let a = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        letter,
-        &[PartnerRole::Involved],
-        Utc::now() + Duration::days(2),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let a = s
+        .assign(
+            &app,
+            letter,
+            &[PartnerRole::Involved],
+            Utc::now() + Duration::days(2),
+        )
+        .await;
     let before = assignment::Entity::find_by_id(a)
         .one(&app.db)
         .await
@@ -1468,16 +1395,14 @@ async fn another_counselor_gets_404_on_every_homework_route(app: TestApp) {
     let s = setup(&app, "a@practice.example", "Private Couple").await;
     let couple = record(&app, &s).await;
     let feelings = exercise_id(&app, &s.c, FEELINGS_CHECKIN).await;
-    let a = assign_at(
-        &app,
-        &s.c,
-        s.id,
-        feelings,
-        &[PartnerRole::Hurt],
-        Utc::now() + Duration::days(2),
-        Visibility::CounselorOnly,
-    )
-    .await;
+    let a = s
+        .assign(
+            &app,
+            feelings,
+            &[PartnerRole::Hurt],
+            Utc::now() + Duration::days(2),
+        )
+        .await;
     let rid = response_of(&app, &s.c, a, PartnerRole::Hurt).await.id;
     submit(
         &app,
@@ -1606,14 +1531,11 @@ async fn the_couple_page_lists_the_latest_past_homework_and_links_to_the_rest(ap
     let mut past = Vec::new();
     for weeks in 1..=12 {
         past.push(
-            assign_at(
+            s.assign(
                 &app,
-                &s.c,
-                s.id,
                 exercise,
                 &[PartnerRole::Hurt],
                 Utc::now() - Duration::weeks(weeks),
-                Visibility::CounselorOnly,
             )
             .await,
         );

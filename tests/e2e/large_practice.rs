@@ -13,9 +13,9 @@ use kintsugi_core::sessions::note_store;
 use kintsugi_core::sessions::notes::AddendumText;
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use tokio::process::Command;
 
 use crate::db_tests;
+use crate::support::cli;
 use crate::support::{Browser, TestApp};
 
 db_tests!(generated_records_open_and_verify);
@@ -147,19 +147,7 @@ async fn generated_records_open_and_verify(app: TestApp) {
 #[tokio::test]
 async fn demo_scale_prints_its_figures_and_how_to_sign_in() {
     let dir = tempfile::tempdir().expect("dir");
-    let kintsugi = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-        cmd.current_dir(dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "KINTSUGI_DATABASE_URL",
-                format!("sqlite://{}/k.db?mode=rwc", dir.path().display()),
-            )
-            .env("KINTSUGI_LOG", "warn")
-            .kill_on_drop(true);
-        cmd
-    };
+    let kintsugi = || cli::kintsugi(dir.path(), &cli::sqlite_in(dir.path()));
     let out = kintsugi()
         .args(["demo", "--scale", "2", "--couples", "3"])
         .output()

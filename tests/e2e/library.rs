@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::db_tests;
+use crate::support::http::location;
 use crate::support::{Browser, TestApp};
 
 db_tests!(
@@ -57,13 +58,6 @@ fn exercise_form(title: &str) -> Vec<(&'static str, String)> {
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned()
 }
 
 async fn the_library_filters_by_stage_and_recipient(app: TestApp) {

@@ -4,15 +4,17 @@
 
 use std::sync::Arc;
 
-use kintsugi_core::clock::{Clock, FixedClock};
+use kintsugi_core::clock::Clock;
 use kintsugi_core::entities::outbox_message;
 use kintsugi_core::practice::Role;
 use kintsugi_core::reminders::outbox::OutboxStatus;
-use kintsugi_web::mail::{Transport, Worker};
+use kintsugi_web::mail::Worker;
 use sea_orm::EntityTrait;
 
 use crate::db_tests;
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::mail::{daytime_clock, mail_worker};
+use crate::support::smtp::SmtpServer;
 use crate::support::{TestApp, couple_json};
 
 db_tests!(
@@ -21,25 +23,8 @@ db_tests!(
     failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried,
 );
 
-/// A clock at 15:00 UTC tomorrow: inside waking hours for the partners in New York and Warsaw,
-/// and after anything queued now.
-pub fn daytime_clock() -> Arc<FixedClock> {
-    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
-    Arc::new(FixedClock::new(
-        tomorrow.and_hms_opt(15, 0, 0).expect("time").and_utc(),
-    ))
-}
-
 fn worker(app: &TestApp, url: &str, clock: Arc<dyn Clock>) -> Worker {
-    let mut config = kintsugi_web::Config::for_database(&app.database_url);
-    config.smtp_url = Some(url.to_owned().into());
-    let mut w = Worker::new(
-        app.db.clone(),
-        clock,
-        Arc::new(Transport::from_config(&config).expect("transport")),
-        "Kintsugi <care@practice.example>".parse().expect("from"),
-        app.base.clone(),
-    );
+    let mut w = mail_worker(app, url, clock);
     // These tests are about one homework link; the digest has its own tests.
     w.digests = false;
     w
@@ -50,12 +35,7 @@ async fn queue_link(app: &TestApp) -> String {
         .counselor("C", "c@practice.example", Role::Counselor)
         .await;
     let api = app.api(&app.api_token(c.id).await);
-    let created: serde_json::Value = api
-        .post_json("/api/v1/couples", &couple_json("Secret Label & Co"))
-        .await
-        .json()
-        .await
-        .expect("couple");
+    let created: serde_json::Value = api.add_couple(&couple_json("Secret Label & Co")).await;
     let id = created["id"].as_str().expect("id").to_owned();
     let r = api
         .post_json(
@@ -184,7 +164,7 @@ async fn failed_emails_show_on_the_dashboard_and_outbox_and_can_be_retried(app: 
         .expect("q")
         .expect("c");
     let api = app.api(&app.api_token(c.id).await);
-    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    let list: serde_json::Value = api.get_json("/api/v1/outbox").await;
     assert_eq!(list["items"][0]["status"], "failed");
     assert_eq!(
         list["items"][0]["attempts"],

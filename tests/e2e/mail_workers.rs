@@ -10,11 +10,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kintsugi_core::audit::Actor;
 use kintsugi_core::clock::{Clock, FixedClock};
 use kintsugi_core::entities::{outbox_message, practice};
 use kintsugi_core::reminders::outbox::{self, MessageKind, NewMessage, OutboxStatus};
-use kintsugi_core::sessions::{Location, NewSession, store as sessions};
+use kintsugi_core::sessions::Location;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -22,9 +21,12 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::reminders::{Couple, RENEE, ZOE, at, couple_in, mail_worker, rows};
 use crate::support::TestApp;
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::mail::{
+    Couple, RENEE, ZOE, assign, at, couple_in, mail_worker, rows, schedule_session,
+};
+use crate::support::smtp::SmtpServer;
 
 db_tests!(
     the_smtp_server_down_then_back_means_every_message_exactly_once,
@@ -134,35 +136,34 @@ async fn drained(app: &TestApp, limit: Duration) -> bool {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: TestApp) {
-    let c = couple_in(
-        &app,
+/// Counselor c@ and a couple in Warsaw and New York.
+async fn warsaw_and_new_york(app: &TestApp) -> Couple {
+    couple_in(
+        app,
         "c@practice.example",
         "Europe/Warsaw",
         "America/New_York",
     )
-    .await;
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn the_smtp_server_down_then_back_means_every_message_exactly_once(app: TestApp) {
+    let c = warsaw_and_new_york(&app).await;
     // 15:00 UTC: daytime for both partners.
     let clock = Arc::new(FixedClock::new(at("2027-05-03T15:00:00Z")));
     // Every kind: new homework, links, a session soon (its reminder goes at once), the digest.
-    crate::reminders::assign(&app, &clock, &c, "2027-05-10 19:00", "Europe/Berlin").await;
+    assign(&app, &clock, &c, "2027-05-10 19:00", "Europe/Berlin").await;
     queue(&app, &c, 30, clock.now()).await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-05-03T18:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-05-03T18:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     let port = free_port();
     let w = mail_worker(
         &app,
@@ -229,13 +230,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
     app: TestApp,
 ) {
     always_awake(&app).await;
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     queue(&app, &c, 600, app.clock.now()).await;
     let smtp = SmtpServer::start().await;
     let dir = tempfile::tempdir().expect("dir");
@@ -299,13 +294,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_copies_carry_the_same_messa
 
 async fn three_workers_drain_a_thousand_messages_with_no_copies_and_no_losses(app: TestApp) {
     always_awake(&app).await;
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     queue(&app, &c, 1000, app.clock.now()).await;
     let smtp = SmtpServer::start().await;
     let dir = tempfile::tempdir().expect("dir");
@@ -330,13 +319,7 @@ async fn three_workers_drain_a_thousand_messages_with_no_copies_and_no_losses(ap
 // ---------------------------------------------------------------------------------------------
 
 async fn starttls_is_required_unless_the_url_says_otherwise_for_this_machine(app: TestApp) {
-    let c = couple_in(
-        &app,
-        "c@practice.example",
-        "Europe/Warsaw",
-        "America/New_York",
-    )
-    .await;
+    let c = warsaw_and_new_york(&app).await;
     let clock = Arc::new(FixedClock::new(at("2027-05-03T15:00:00Z")));
     queue(&app, &c, 1, clock.now()).await;
     let smtp = SmtpServer::start().await;

@@ -18,8 +18,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::reminders::{RENEE, ZOE, at, couple_in, mail_worker};
-use crate::support::smtp::{SmtpServer, free_port};
+use crate::support::free_port;
+use crate::support::mail::{Couple, RENEE, ZOE, at, couple_in, mail_worker};
+use crate::support::smtp::SmtpServer;
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(requests_are_counted_by_route_template_and_the_page_names_nobody);
@@ -348,11 +349,7 @@ async fn requests_are_counted_by_route_template_and_the_page_names_nobody(app: T
 // ---------------------------------------------------------------------------------------------
 // The outbox and the worker.
 
-async fn queue_link_email(
-    app: &TestApp,
-    c: &crate::reminders::Couple,
-    due: chrono::DateTime<chrono::Utc>,
-) {
+async fn queue_link_email(app: &TestApp, c: &Couple, due: chrono::DateTime<chrono::Utc>) {
     let queued = outbox::enqueue(
         &app.db,
         due,

@@ -20,7 +20,6 @@ use kintsugi_core::homework::assignments::{self, NewAssignment};
 use kintsugi_core::homework::builtins::CONNECTION_CHECKIN;
 use kintsugi_core::homework::library::{self, LibraryFilter};
 use kintsugi_core::homework::prompts::RawAnswer;
-use kintsugi_core::homework::responses;
 use kintsugi_core::practice::Role;
 use kintsugi_core::stages::Marker;
 use reqwest::{Response, StatusCode};
@@ -29,11 +28,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::sessions_api::{
+use crate::support::TestApp;
+use crate::support::fixture::{markers_of, progress, submit_in_core};
+use crate::support::http::{Api, header};
+use crate::support::sessions::{
     COUNSELOR, Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
 };
-use crate::support::TestApp;
-use crate::support::http::Api;
 
 db_tests!(
     the_session_note_prints_every_section,
@@ -161,13 +161,7 @@ fn render_pages(pdf: &[u8], name: &str) -> PathBuf {
 /// A PDF download: checked headers, the bytes, the file name.
 async fn download(r: Response) -> (Vec<u8>, String) {
     assert_eq!(r.status(), StatusCode::OK, "the PDF downloads");
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| header(&r, name);
     assert_eq!(header("content-type"), "application/pdf");
     assert_eq!(header("cache-control"), "no-store");
     let disposition = header("content-disposition");
@@ -275,17 +269,7 @@ async fn answer_checkin(app: &TestApp, me: &Me, assignment: Uuid, trust: (u8, u8
         .into_iter()
         .map(|(k, v)| (k.to_owned(), RawAnswer::text(&v)))
         .collect();
-        responses::submit(
-            &app.db,
-            app.clock.as_ref(),
-            couple.partner(role),
-            response,
-            &answers,
-            false,
-            None,
-        )
-        .await
-        .expect("submit");
+        submit_in_core(app, couple.partner(role), response, &answers, false).await;
     }
 }
 
@@ -303,26 +287,8 @@ async fn rate(me: &Me, ratings: Value) {
 }
 
 /// The applicable marker keys of a stage.
-async fn markers_of(me: &Me, stage: &str) -> Vec<String> {
-    let p: Value = me
-        .api
-        .get(&format!("/api/v1/couples/{}/progress", me.couple))
-        .await
-        .json()
-        .await
-        .expect("progress");
-    p["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .find(|s| s["key"] == stage)
-        .expect("stage")["markers"]
-        .as_array()
-        .expect("markers")
-        .iter()
-        .filter(|m| m["applies"] == true)
-        .map(|m| m["key"].as_str().expect("key").to_owned())
-        .collect()
+async fn markers(me: &Me, stage: &str) -> Vec<String> {
+    markers_of(&progress(&me.api, &me.couple).await, stage)
 }
 
 async fn stage_action(me: &Me, stage: &str, action: &str, body: Value) {
@@ -650,7 +616,7 @@ async fn the_progress_report_prints_every_section(app: TestApp) {
     let me = me(&app, "o@practice.example", "Harbor Lights").await;
     let couple = Uuid::parse_str(&me.couple).expect("uuid");
     // Stage history: admission completed, the gate overridden, admission reopened.
-    let all_consistent: Vec<Value> = markers_of(&me, "admission")
+    let all_consistent: Vec<Value> = markers(&me, "admission")
         .await
         .iter()
         .map(|m| json!({"marker": m, "rating": "consistent"}))

@@ -258,13 +258,7 @@ async fn caseload_lists_only_the_counselors_own_couples(app: TestApp) {
     }
 
     // A still sees exactly their own couple.
-    let list: Value = s
-        .a_api
-        .get("/api/v1/couples")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: Value = s.a_api.get_json("/api/v1/couples").await;
     assert_eq!(list["total"], 1, "A's caseload: {list}");
     assert_eq!(list["items"][0]["label"], A_LABEL);
 }

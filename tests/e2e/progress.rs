@@ -7,30 +7,17 @@ use std::process::Stdio;
 use reqwest::StatusCode;
 
 use crate::db_tests;
+use crate::support::cli::run;
 use crate::support::{TestApp, couple_json, fresh_database};
 
 db_tests!(backup_and_restore_print_plain_progress_lines_without_a_terminal);
 
+/// The real binary with nothing on standard input; `run` gives it pipes for standard output
+/// and standard error: no terminal.
 fn kintsugi(dir: &std::path::Path, database_url: &str) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINTSUGI_DATABASE_URL", database_url)
-        .env("KINTSUGI_LOG", "warn")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = crate::support::cli::kintsugi(dir, database_url);
+    cmd.stdin(Stdio::null());
     cmd
-}
-
-/// Exit code, standard output, standard error (both pipes: no terminal).
-async fn run(cmd: &mut tokio::process::Command) -> (i32, String, String) {
-    let out = cmd.output().await.expect("run kintsugi");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The `label: …` lines of `stderr`: a first line, a last one saying it is done, nothing that

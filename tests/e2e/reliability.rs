@@ -2,132 +2,43 @@
 //! of 200 concurrent homework submissions loses nothing it acknowledged and leaves no half-written
 //! row; 50 concurrent writers on SQLite for 30 seconds never meet "database is locked".
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
-use kintsugi_core::audit::Actor;
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::entities::response;
-use kintsugi_core::homework::assignments::{self, NewAssignment};
-use kintsugi_core::homework::library::{self, LibraryFilter};
-use kintsugi_core::homework::{ResponseStatus, Visibility, links};
+use kintsugi_core::homework::ResponseStatus;
 use kintsugi_core::practice::Role;
-use reqwest::{Client, StatusCode, redirect};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use reqwest::{Client, StatusCode};
+use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use tokio::process::Child;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::cli::{self, kintsugi};
+use crate::support::fixture::{busy_practice, mint_link};
 use crate::support::http::csrf_from;
 use crate::support::{Backend, TestApp, couple_json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kintsugi");
 
 db_tests!(killing_the_server_mid_submissions_loses_nothing_acknowledged);
 
 /// `kintsugi serve --no-worker` on the test's database; returns it with its base URL.
 async fn serve(database_url: &str, dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--no-worker")
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINTSUGI_DATABASE_URL", database_url)
-        .env("KINTSUGI_BIND", "127.0.0.1:0")
-        .env("KINTSUGI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn kintsugi");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read") {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split(')').next().expect("addr").to_owned();
-            }
-        }
-        panic!("serve exited early");
-    })
-    .await
-    .expect("serve started in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, format!("http://{addr}"))
+    let (child, base, _) =
+        cli::serve(kintsugi(dir, database_url).args(["serve", "--no-worker"])).await;
+    (child, base)
 }
 
 fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .expect("client")
+    crate::support::http::client(true)
 }
 
 async fn killing_the_server_mid_submissions_loses_nothing_acknowledged(mut app: TestApp) {
     // 100 couples, an exercise for both partners: 200 responses waiting for a submit.
-    let c = app
-        .counselor("Busy", "busy@practice.example", Role::Counselor)
-        .await;
-    let api = app.api(&app.api_token(c.id).await);
-    let exercise_id = library::list(&app.db, c.id, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some("feelings_checkin"))
-        .expect("check-in")
-        .model
-        .id;
     let mut work = Vec::new();
-    for i in 0..100 {
-        let created: serde_json::Value = api
-            .post_json("/api/v1/couples", &couple_json(&format!("Couple {i}")))
-            .await
-            .json()
-            .await
-            .expect("couple");
-        let couple = Uuid::parse_str(created["id"].as_str().expect("id")).expect("uuid");
-        let new = NewAssignment {
-            exercise_id,
-            assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-            due_local: NaiveDate::from_ymd_opt(2030, 1, 1)
-                .expect("date")
-                .and_hms_opt(9, 0, 0)
-                .expect("time"),
-            time_zone: kintsugi_core::domain::TimeZone::parse("UTC").expect("tz"),
-            visibility: Visibility::Shareable,
-            recurrence: None,
-        };
-        let a = assignments::assign(
-            &app.db,
-            app.clock.as_ref(),
-            &Actor::system(),
-            c.id,
-            couple,
-            new,
-        )
-        .await
-        .expect("assign")[0];
-        for p in created["partners"].as_array().expect("partners") {
-            let pid = Uuid::parse_str(p["id"].as_str().expect("id")).expect("uuid");
-            let secret = links::mint(&app.db, app.clock.as_ref(), pid, chrono::Duration::days(90))
-                .await
-                .expect("mint");
-            let rid = response::Entity::find()
-                .filter(response::Column::AssignmentId.eq(a))
-                .filter(response::Column::PartnerId.eq(pid))
-                .one(&app.db)
-                .await
-                .expect("query")
-                .expect("response")
-                .id;
-            work.push((secret.expose().to_owned(), rid));
-        }
+    for (pid, rid) in busy_practice(&app, 100).await {
+        work.push((mint_link(&app, pid).await, rid));
     }
     assert_eq!(work.len(), 200);
     // From here on the real binary serves, and is killed without warning.

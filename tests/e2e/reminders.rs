@@ -9,28 +9,30 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use kintsugi_core::audit::Actor;
 use kintsugi_core::clock::{Clock, FixedClock};
-use kintsugi_core::couples::PartnerRole;
 use kintsugi_core::domain::TimeZone;
 use kintsugi_core::entities::{audit_event, outbox_message, partner, response};
-use kintsugi_core::homework::assignments::{self, NewAssignment};
-use kintsugi_core::homework::library::{self, LibraryFilter};
+use kintsugi_core::homework::assignments;
+use kintsugi_core::homework::library;
 use kintsugi_core::homework::prompts::{PromptKind, RawAnswer};
-use kintsugi_core::homework::{Visibility, responses};
+use kintsugi_core::homework::responses;
 use kintsugi_core::practice::Role;
 use kintsugi_core::reminders::outbox::OutboxStatus;
 use kintsugi_core::sessions::{Attendance, Location, NewSession, store as sessions};
 use kintsugi_core::stages::Stage;
+use kintsugi_web::mail::Worker;
 use kintsugi_web::mail::worker::Tally;
-use kintsugi_web::mail::{Transport, Worker};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::db_tests;
+use crate::support::mail::{
+    Couple, LABEL, RENEE, ZOE, assign, at, couple_in, exercise_id, mail_worker, rows,
+    schedule_session,
+};
 use crate::support::smtp::{Mail, SmtpServer};
 use crate::support::{Browser, TestApp};
 
@@ -42,112 +44,12 @@ db_tests!(
     the_daily_digest_goes_once_at_seven_in_the_counselors_zone,
 );
 
-pub(crate) const EXERCISE: &str = "caring_letter";
-pub(crate) const LABEL: &str = "Secret Label & Co";
-pub(crate) const ZOE: &str = "zoe@mail.example";
-pub(crate) const RENEE: &str = "renee@mail.example";
-
-pub(crate) fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("rfc3339")
-        .with_timezone(&Utc)
-}
-
-/// A worker sending to `url` at the time of `clock`.
-pub(crate) fn mail_worker(app: &TestApp, url: &str, clock: Arc<FixedClock>) -> Worker {
-    let mut config = kintsugi_web::Config::for_database(&app.database_url);
-    config.smtp_url = Some(url.to_owned().into());
-    Worker::new(
-        app.db.clone(),
-        clock,
-        Arc::new(Transport::from_config(&config).expect("transport")),
-        "Kintsugi <care@practice.example>".parse().expect("from"),
-        app.base.clone(),
-    )
-}
-
-pub(crate) struct Couple {
-    pub counselor: Uuid,
-    pub id: Uuid,
-    pub involved: Uuid,
-    pub hurt: Uuid,
-}
-
-/// A counselor (in Berlin) and a couple whose partners live in the given zones.
-pub(crate) async fn couple_in(
-    app: &TestApp,
-    counselor_email: &str,
-    involved_tz: &str,
-    hurt_tz: &str,
-) -> Couple {
-    let c = app
-        .counselor("Dr Counselor", counselor_email, Role::Counselor)
-        .await;
-    let api = app.api(&app.api_token(c.id).await);
-    let created: serde_json::Value = api
-        .post_json(
-            "/api/v1/couples",
-            &json!({
-                "label": LABEL,
-                "open_agreement": false,
-                "intake_date": "2026-03-02",
-                "partners": [
-                    {"role": "involved", "name": "Zoë Ñúñez-Łukasiewicz", "email": ZOE, "timezone": involved_tz},
-                    {"role": "hurt", "name": "Renée O’Brien", "email": RENEE, "timezone": hurt_tz}
-                ]
-            }),
-        )
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let id = |v: &serde_json::Value| Uuid::parse_str(v.as_str().expect("id")).expect("uuid");
-    Couple {
-        counselor: c.id,
-        id: id(&created["id"]),
-        involved: id(&created["partners"][0]["id"]),
-        hurt: id(&created["partners"][1]["id"]),
-    }
-}
-
-async fn exercise_id(app: &TestApp, counselor: Uuid) -> Uuid {
-    library::list(&app.db, counselor, LibraryFilter::default())
-        .await
-        .expect("library")
-        .into_iter()
-        .find(|e| e.model.builtin_key.as_deref() == Some(EXERCISE))
-        .expect("built-in exercise")
-        .model
-        .id
-}
-
 async fn exercise_title(app: &TestApp, counselor: Uuid) -> String {
     library::get(&app.db, counselor, exercise_id(app, counselor).await)
         .await
         .expect("exercise")
         .model
         .title
-}
-
-/// Assign the exercise to both partners, due at a local time in `zone`.
-pub(crate) async fn assign(
-    app: &TestApp,
-    clock: &FixedClock,
-    c: &Couple,
-    due_local: &str,
-    zone: &str,
-) -> Uuid {
-    let new = NewAssignment {
-        exercise_id: exercise_id(app, c.counselor).await,
-        assignees: vec![PartnerRole::Involved, PartnerRole::Hurt],
-        due_local: NaiveDateTime::parse_from_str(due_local, "%Y-%m-%d %H:%M").expect("due"),
-        time_zone: TimeZone::parse(zone).expect("tz"),
-        visibility: Visibility::CounselorOnly,
-        recurrence: None,
-    };
-    assignments::assign(&app.db, clock, &Actor::system(), c.counselor, c.id, new)
-        .await
-        .expect("assign")[0]
 }
 
 async fn submit(app: &TestApp, clock: &FixedClock, assignment: Uuid, partner_id: Uuid) {
@@ -187,13 +89,6 @@ async fn submit(app: &TestApp, clock: &FixedClock, assignment: Uuid, partner_id:
         .await
         .expect("submit");
     assert_eq!(saved, responses::Saved::Done);
-}
-
-pub(crate) async fn rows(app: &TestApp) -> Vec<outbox_message::Model> {
-    outbox_message::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("outbox")
 }
 
 async fn pending(app: &TestApp, kind: &str) -> Vec<outbox_message::Model> {
@@ -316,20 +211,14 @@ async fn every_kind_arrives_with_its_recipient_link_headers_and_nothing_clinical
     // Monday 15:00 in Berlin, 09:00 in New York: homework due Friday 19:00 Berlin time, and a
     // video session the Wednesday after.
     assign(&app, &clock, &c, "2027-01-15 19:00", "Europe/Berlin").await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-01-20T15:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Video("https://video.example/room/7".into()),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-01-20T15:00:00Z",
+        Location::Video("https://video.example/room/7".into()),
     )
-    .await
-    .expect("schedule");
+    .await;
 
     // New homework: one email to each partner, with a fresh link.
     let t = w.run_once().await.expect("step");
@@ -435,7 +324,7 @@ async fn every_kind_arrives_with_its_recipient_link_headers_and_nothing_clinical
     }
     assert!(!page.contains("/h/") && !page.contains("/reminders/opt-out/"));
     let api = app.api(&app.api_token(c.counselor).await);
-    let list: serde_json::Value = api.get("/api/v1/outbox").await.json().await.expect("json");
+    let list: serde_json::Value = api.get_json("/api/v1/outbox").await;
     let kinds: HashSet<&str> = list["items"]
         .as_array()
         .expect("items")
@@ -723,20 +612,14 @@ async fn moving_cancelling_and_submitting_update_pending_reminders(app: TestApp)
     );
 
     // Sessions: booked, moved, cancelled.
-    let s = sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &actor,
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-03-10T09:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(Some("Room 2".into())),
-        },
+    let s = schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-03-10T09:00:00Z",
+        Location::Office(Some("Room 2".into())),
     )
-    .await
-    .expect("schedule");
+    .await;
     let waiting = pending(&app, "session_reminder").await;
     assert_eq!(waiting.len(), 2);
     assert!(
@@ -782,20 +665,14 @@ async fn moving_cancelling_and_submitting_update_pending_reminders(app: TestApp)
         assert!(m.text.contains("https://video.example/moved"));
         assert!(!m.all_text().contains("Room 2"));
     }
-    let s2 = sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &actor,
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-03-20T09:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    let s2 = schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-03-20T09:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     assert_eq!(pending(&app, "session_reminder").await.len(), 2);
     sessions::record_attendance(
         &app.db,
@@ -935,20 +812,14 @@ async fn the_opt_out_link_confirms_on_a_page_and_is_honoured(app: TestApp) {
     );
 
     // No more reminders for her, homework or session; new homework still reaches her.
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-04-15T15:00:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-04-15T15:00:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     assert_eq!(pending(&app, "session_reminder").await.len(), 1);
     step(&w, &clock, "2027-04-08T18:00:00Z").await;
     step(&w, &clock, "2027-04-09T19:00:00Z").await;
@@ -1014,20 +885,14 @@ async fn the_daily_digest_goes_once_at_seven_in_the_counselors_zone(app: TestApp
     let clock = Arc::new(FixedClock::new(at("2027-01-04T10:00:00Z")));
     let a = assign(&app, &clock, &c, "2027-01-08 19:00", "Europe/Berlin").await;
     submit(&app, &clock, a, c.hurt).await;
-    sessions::schedule(
-        &app.db,
-        clock.as_ref(),
-        &Actor::system(),
-        c.counselor,
-        c.id,
-        NewSession {
-            starts_at: at("2027-01-12T08:30:00Z"),
-            duration_minutes: 50,
-            location: Location::Office(None),
-        },
+    schedule_session(
+        &app,
+        &clock,
+        &c,
+        "2027-01-12T08:30:00Z",
+        Location::Office(None),
     )
-    .await
-    .expect("schedule");
+    .await;
     {
         let api_counselor = app
             .counselor("Dr York", "york@practice.example", Role::Counselor)

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 
 use crate::db_tests;
-use crate::security_links::{captured_logs, logs_text};
+use crate::support::logs::{captured_logs, logs_text};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 db_tests!(an_unreachable_database_answers_503_with_retry_after);

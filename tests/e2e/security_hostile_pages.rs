@@ -18,12 +18,12 @@ use fantoccini::Client;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use serde_json::{Value, json};
 
-use crate::security_hostile::{
+use crate::support::browser::{Chrome, DESKTOP};
+use crate::support::hostile::{
     CHOICE_NO, CHOICE_PROMPT, CHOICE_YES, COUNSELOR, HURT, HURT_EMAIL, IMG, INVOLVED,
     INVOLVED_EMAIL, LABEL, OFFICE, PRACTICE, SCALE_HIGH, SCALE_LOW, SCALE_PROMPT, SCRIPT,
     TEXT_PROMPT, TITLE, VIDEO, World, marked, mint, spawn, world,
 };
-use crate::support::browser::Chrome;
 use crate::support::{Backend, PASSWORD};
 
 /// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute` endpoint.
@@ -438,15 +438,7 @@ async fn every_page_with_hostile_text_shows_it_inert_in_chromium() {
     let (app, _clock) = spawn(Backend::Sqlite).await.expect("sqlite");
     let w = world(&app).await;
     let plan = tour(&w, &mint(&app, w.involved).await, &mint(&app, w.hurt).await);
-    let chrome = Arc::new(Chrome::start(1280, 900).await);
-    // The tour runs on its own task so that Chromium is closed even when a step fails.
-    let outcome = tokio::spawn(walk(app.base.clone(), plan, chrome.clone())).await;
-    if let Ok(chrome) = Arc::try_unwrap(chrome) {
-        chrome.close().await;
-    }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    Chrome::run(DESKTOP, |chrome| walk(app.base.clone(), plan, chrome)).await;
 }
 
 async fn walk(base: String, plan: Tour, chrome: Arc<Chrome>) {

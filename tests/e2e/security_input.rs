@@ -9,9 +9,8 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::security_routes::{
-    World, api_body, assert_same, counselor_csrf, routes, snapshot, without_read_traces, world,
-};
+use crate::support::actors::{A_LABEL, World, api_body, counselor_csrf, routes, world};
+use crate::support::snapshot::{assert_same, snapshot, without_read_traces};
 use crate::support::{Browser, PASSWORD, TestApp};
 
 db_tests!(
@@ -322,11 +321,8 @@ async fn sort_and_filter_values_come_from_fixed_lists(app: TestApp) {
         .get_html("/?sort=__bogus__&status=__bogus__&stage=__bogus__&page=__bogus__")
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(plain.contains(crate::security_routes::A_LABEL));
-    assert!(
-        bogus.contains(crate::security_routes::A_LABEL),
-        "defaults apply"
-    );
+    assert!(plain.contains(A_LABEL));
+    assert!(bogus.contains(A_LABEL), "defaults apply");
     let (status, _) = w
         .a_browser
         .get_html("/library?stage=__bogus__&recipient=__bogus__")

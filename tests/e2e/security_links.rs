@@ -4,20 +4,17 @@
 //! line, error page or audit entry; links in emails are built from `KINTSUGI_BASE_URL`, never
 //! from the request's Host header.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
-use chrono::Duration;
-use kintsugi_core::homework::links;
-use kintsugi_core::practice::Role;
-use kintsugi_web::mail::{Transport, Worker};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::security_routes::{assert_same, snapshot};
+use crate::support::fixture::{mint_link as mint, uuid_at};
+use crate::support::http;
+use crate::support::logs::{captured_logs, logs_text};
+use crate::support::mail::{daytime_clock, mail_worker};
 use crate::support::smtp::SmtpServer;
+use crate::support::snapshot::{assert_same, snapshot};
 use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
@@ -25,48 +22,6 @@ db_tests!(
     link_secrets_reach_no_log_error_or_audit_entry,
     links_in_emails_come_from_the_base_url_not_the_host_header,
 );
-
-// ---------------------------------------------------------------------------------------------
-// Log capture: every line the server writes in this test process, at debug level and above.
-
-#[derive(Clone)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Start capturing (once per test process; nextest runs each test in its own) and return
-/// the buffer.
-pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = Sink(buf.clone());
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info",
-            ))
-            .with_ansi(false)
-            .with_writer(move || sink.clone())
-            .try_init()
-            .expect("the test's log capture is the only subscriber");
-        buf
-    })
-    .clone()
-}
-
-pub fn logs_text(buf: &Arc<Mutex<Vec<u8>>>) -> String {
-    String::from_utf8_lossy(&buf.lock().expect("log buffer")).into_owned()
-}
-
-// ---------------------------------------------------------------------------------------------
 
 struct Linked {
     counselor: Uuid,
@@ -76,41 +31,14 @@ struct Linked {
 }
 
 async fn linked(app: &TestApp) -> Linked {
-    let c = app
-        .counselor("C", "c@practice.example", Role::Counselor)
-        .await;
-    let token = app.api_token(c.id).await;
-    let created: serde_json::Value = app
-        .api(&token)
-        .post_json("/api/v1/couples", &couple_json("Linked Pair"))
-        .await
-        .json()
-        .await
-        .expect("couple");
-    let id = |p: &str| {
-        Uuid::parse_str(created.pointer(p).and_then(|v| v.as_str()).expect("id")).expect("uuid")
-    };
+    let c = app.counselor_with_token("C", "c@practice.example").await;
+    let created = c.api.add_couple(&couple_json("Linked Pair")).await;
     Linked {
         counselor: c.id,
-        token,
-        couple: id("/id"),
-        hurt: id("/partners/1/id"),
+        token: c.token,
+        couple: uuid_at(&created, "/id"),
+        hurt: uuid_at(&created, "/partners/1/id"),
     }
-}
-
-async fn mint(app: &TestApp, partner: Uuid) -> String {
-    links::mint(&app.db, app.clock.as_ref(), partner, Duration::days(90))
-        .await
-        .expect("mint")
-        .expose()
-        .to_owned()
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
 }
 
 /// The whole database as text, searched for the secret.
@@ -129,7 +57,7 @@ async fn assert_database_lacks(app: &TestApp, secret: &str) {
 async fn opening_a_link_changes_nothing_and_the_secret_leaves_the_address_bar(app: TestApp) {
     let l = linked(&app).await;
     let secret = mint(&app, l.hurt).await;
-    let client = no_redirects();
+    let client = http::client(false);
     let url = app.url(&format!("/h/{secret}"));
 
     // HEAD, twice, as a mail scanner would: nothing at all changes, audit log included.
@@ -223,7 +151,7 @@ async fn link_secrets_reach_no_log_error_or_audit_entry(app: TestApp) {
         let _ = live;
         mint(&app, l.hurt).await
     };
-    let client = no_redirects();
+    let client = http::client(false);
     let mut request_ids = Vec::new();
     let cases: Vec<(reqwest::Method, String)> = vec![
         (reqwest::Method::GET, format!("/h/{live}")),
@@ -292,7 +220,7 @@ async fn link_secrets_reach_no_log_error_or_audit_entry(app: TestApp) {
 async fn links_in_emails_come_from_the_base_url_not_the_host_header(app: TestApp) {
     let logs = captured_logs();
     let l = linked(&app).await;
-    let client = no_redirects();
+    let client = http::client(false);
     // Through the API, with a forged Host header.
     let r = client
         .post(app.url(&format!("/api/v1/couples/{}/links/hurt", l.couple)))
@@ -325,15 +253,7 @@ async fn links_in_emails_come_from_the_base_url_not_the_host_header(app: TestApp
     );
 
     let smtp = SmtpServer::start().await;
-    let mut config = kintsugi_web::Config::for_database(&app.database_url);
-    config.smtp_url = Some(smtp.url().into());
-    let mut w = Worker::new(
-        app.db.clone(),
-        crate::mail::daytime_clock(),
-        Arc::new(Transport::from_config(&config).expect("transport")),
-        "Kintsugi <care@practice.example>".parse().expect("from"),
-        app.base.clone(),
-    );
+    let mut w = mail_worker(&app, &smtp.url(), daytime_clock());
     w.digests = false;
     let tally = w.run_once().await.expect("step");
     assert_eq!(tally.sent, 2, "both links went out");

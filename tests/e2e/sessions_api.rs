@@ -10,8 +10,11 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::support::http::{Api, problem, problem_fields};
-use crate::support::{PASSWORD, TestApp, couple_json};
+use crate::support::http::{assert_invalid, assert_problem};
+use crate::support::sessions::{
+    Me, RENEE, ZOE, add_addendum, id_of, me, read, save_note, schedule, sign,
+};
+use crate::support::{PASSWORD, TestApp};
 
 db_tests!(
     schedule_list_write_sign_and_add_an_addendum,
@@ -25,87 +28,6 @@ db_tests!(
     another_counselor_gets_404_on_every_session_route,
 );
 
-pub(crate) const COUNSELOR: &str = "Øystein Åberg";
-pub(crate) const ZOE: &str = "Zoë Ñúñez-Łukasiewicz";
-pub(crate) const RENEE: &str = "Renée O’Brien";
-
-/// A counselor with an API token and one couple.
-pub(crate) struct Me {
-    pub id: uuid::Uuid,
-    pub api: Api,
-    pub couple: String,
-}
-
-pub(crate) async fn me(app: &TestApp, email: &str, label: &str) -> Me {
-    let c = app.counselor(COUNSELOR, email, Role::Counselor).await;
-    let api = app.api(&app.api_token(c.id).await);
-    let r = api.post_json("/api/v1/couples", &couple_json(label)).await;
-    assert_eq!(r.status(), StatusCode::CREATED, "couple created");
-    let couple = r.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    Me {
-        id: c.id,
-        api,
-        couple,
-    }
-}
-
-/// Schedule a session `days` from now (negative: in the past); returns its JSON.
-pub(crate) async fn schedule(me: &Me, days: i64) -> Value {
-    let starts = (Utc::now() + Duration::days(days)).to_rfc3339();
-    let r = me
-        .api
-        .post_json(
-            &format!("/api/v1/couples/{}/sessions", me.couple),
-            &json!({"starts_at": starts, "duration_minutes": 50, "location": "office", "location_detail": "Room 2"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "scheduled");
-    r.json().await.expect("json")
-}
-
-pub(crate) fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-pub(crate) async fn put_json(api: &Api, path: &str, body: &Value) -> Response {
-    api.send_raw(
-        Method::PUT,
-        path,
-        "application/json",
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
-pub(crate) async fn save_note(api: &Api, session: &str, body: &Value) -> Response {
-    put_json(api, &format!("/api/v1/sessions/{session}/note"), body).await
-}
-
-pub(crate) async fn sign(api: &Api, session: &str) -> Response {
-    api.post_json(
-        &format!("/api/v1/sessions/{session}/note/sign"),
-        &json!({"password": PASSWORD}),
-    )
-    .await
-}
-
-pub(crate) async fn add_addendum(api: &Api, session: &str, text: &str) -> Response {
-    api.post_json(
-        &format!("/api/v1/sessions/{session}/note/addenda"),
-        &json!({ "text": text }),
-    )
-    .await
-}
-
-pub(crate) async fn read(api: &Api, session: &str) -> Value {
-    let r = api.get(&format!("/api/v1/sessions/{session}")).await;
-    assert_eq!(r.status(), StatusCode::OK, "read session");
-    r.json().await.expect("json")
-}
-
 fn dap(data: &str) -> Value {
     json!({"format": "DAP", "data": data, "assessment": "Steady.", "plan": "Weekly."})
 }
@@ -114,22 +36,6 @@ async fn status_of(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     let body = r.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)
-}
-
-async fn assert_problem(r: Response, status: StatusCode, what: &str) -> Value {
-    assert_eq!(r.status(), status, "{what}");
-    let p = problem(r).await;
-    assert_eq!(p["status"], status.as_u16(), "{what}: {p}");
-    p
-}
-
-async fn assert_invalid(r: Response, field: &str, what: &str) -> Value {
-    let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, what).await;
-    assert!(
-        problem_fields(&p).iter().any(|f| f == field),
-        "{what}: expected an error on {field}: {p}"
-    );
-    p
 }
 
 async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {
@@ -146,28 +52,22 @@ async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {
     // The list, newest first, paged.
     let list: Value = me
         .api
-        .get(&format!("/api/v1/couples/{}/sessions", me.couple))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{}/sessions", me.couple))
+        .await;
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"][0]["id"], later["id"]);
     assert_eq!(list["items"][1]["id"], first["id"]);
     assert_eq!(list["next"], Value::Null);
     let page: Value = me
         .api
-        .get(&format!(
+        .get_json(&format!(
             "/api/v1/couples/{}/sessions?per_page=1",
             me.couple
         ))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
     let next = page["next"].as_str().expect("a next page");
-    let second: Value = me.api.get(next).await.json().await.expect("json");
+    let second: Value = me.api.get_json(next).await;
     assert_eq!(second["items"][0]["id"], first["id"]);
     assert_eq!(second["next"], Value::Null);
 
@@ -257,11 +157,8 @@ async fn schedule_list_write_sign_and_add_an_addendum(app: TestApp) {
     assert_invalid(sign(&me.api, &other).await, "note", "blank note").await;
     let list: Value = me
         .api
-        .get(&format!("/api/v1/couples/{}/sessions", me.couple))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{}/sessions", me.couple))
+        .await;
     assert_eq!(list["items"][0]["note_status"], "draft");
     assert_eq!(list["items"][1]["note_status"], "signed");
 }
@@ -568,7 +465,7 @@ async fn bad_bodies_name_the_field_and_change_nothing(app: TestApp) {
             assert_invalid(r, field, &what).await;
         }
     }
-    let list: Value = me.api.get(&sessions).await.json().await.expect("json");
+    let list: Value = me.api.get_json(&sessions).await;
     assert_eq!(list["total"], 0, "nothing was scheduled");
 
     let s = id_of(&schedule(&me, -1).await);
@@ -857,10 +754,7 @@ async fn another_counselor_gets_404_on_every_session_route(app: TestApp) {
     assert_eq!(read(&a.api, &s).await, before, "A's session is unchanged");
     let list: Value = a
         .api
-        .get(&format!("/api/v1/couples/{couple}/sessions"))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/couples/{couple}/sessions"))
+        .await;
     assert_eq!(list["total"], 1, "B scheduled nothing for A's couple");
 }

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db_tests;
-use crate::support::{Browser, PASSWORD, TestApp, couple_form};
+use crate::support::{Browser, PASSWORD, TestApp};
 
 db_tests!(
     scheduling_rescheduling_and_attendance,
@@ -36,15 +36,7 @@ struct Setup {
 
 async fn setup(app: &TestApp, email: &str, label: &str) -> Setup {
     let (_, b) = app.signed_in_counselor("Counselor", email).await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form(label))
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let loc = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    let couple = Uuid::parse_str(loc.trim_start_matches("/couples/")).expect("uuid");
+    let (_, couple) = b.add_couple(label).await;
     Setup {
         b,
         couple,

@@ -9,8 +9,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::db_tests;
+use crate::support::fixture::{STAGES, markers_of, progress};
 use crate::support::http::{Api, problem, problem_fields};
-use crate::support::{Browser, TestApp, couple_form, couple_json};
+use crate::support::{Browser, TestApp, couple_json};
 
 db_tests!(
     a_couple_goes_from_admission_to_shared_responsibility_through_the_api,
@@ -39,28 +40,6 @@ async fn new_couple(api: &Api, body: Value) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-/// The applicable markers of a stage from a progress document.
-fn markers_of(progress: &Value, stage: &str) -> Vec<String> {
-    progress["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .find(|s| s["key"] == stage)
-        .expect("stage")["markers"]
-        .as_array()
-        .expect("markers")
-        .iter()
-        .filter(|m| m["applies"] == true)
-        .map(|m| m["key"].as_str().expect("key").to_owned())
-        .collect()
-}
-
-async fn progress(api: &Api, id: &str) -> Value {
-    let r = api.get(&format!("/api/v1/couples/{id}/progress")).await;
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("json")
-}
-
 async fn rate_all(api: &Api, id: &str, stage: &str, rating: &str) -> reqwest::Response {
     let p = progress(api, id).await;
     let body: Vec<Value> = markers_of(&p, stage)
@@ -81,15 +60,6 @@ async fn complete(api: &Api, id: &str, stage: &str) -> reqwest::Response {
     )
     .await
 }
-
-const STAGES: [&str; 6] = [
-    "admission",
-    "validation",
-    "openness",
-    "before_the_affair",
-    "current_struggles",
-    "shared_responsibility",
-];
 
 async fn a_couple_goes_from_admission_to_shared_responsibility_through_the_api(app: TestApp) {
     let api = counselor_api(&app, "a@practice.example").await;
@@ -137,12 +107,7 @@ async fn a_couple_goes_from_admission_to_shared_responsibility_through_the_api(a
         .await
         .expect("count");
     assert_eq!(ratings, 44);
-    let couple: Value = api
-        .get(&format!("/api/v1/couples/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let couple: Value = api.get_json(&format!("/api/v1/couples/{id}")).await;
     assert!(couple["current_stage"].is_null());
 }
 
@@ -407,14 +372,8 @@ async fn the_open_agreement_flag_drives_the_commitment_marker(app: TestApp) {
 
 async fn signed_in_with_couple(app: &TestApp) -> (Browser, String) {
     let (_, b) = app.signed_in_counselor("A", "a@practice.example").await;
-    let r = b
-        .submit("/couples/new", "/couples", &couple_form("Priya & Dev"))
-        .await;
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    (b, location.trim_start_matches("/couples/").to_owned())
+    let (_, id) = b.add_couple("Priya & Dev").await;
+    (b, id.to_string())
 }
 
 fn all_markers(stage: kintsugi_core::stages::Stage, rating: &str) -> Vec<(&'static str, String)> {
@@ -722,12 +681,7 @@ async fn the_dashboard_filters_and_counts_by_stage(app: TestApp) {
         html.contains("data-stage-count=\"validation\">1<"),
         "one couple in stage 2"
     );
-    let list: Value = api
-        .get("/api/v1/couples?stage=validation")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list: Value = api.get_json("/api/v1/couples?stage=validation").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["current_stage"], "validation");
     let r = api.get("/api/v1/couples?stage=eighth").await;

@@ -161,7 +161,7 @@ async fn concurrent_tries_through_two_pools_get_exactly_the_limit() {
 /// other instance without being checked, and the note stays a draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_signature_passwords_count_across_instances_and_right_ones_never() {
-    use crate::sessions_api::{me, read, sign};
+    use crate::support::sessions::{me, read, sign};
     if !postgres_configured() {
         return;
     }

@@ -16,6 +16,10 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use crate::support::cli::{kintsugi, run};
+use crate::support::fixture::practice_form_with;
+use crate::support::http::{set_cookie, value_of};
+use crate::support::sessions;
 use crate::support::{Backend, Browser, PASSWORD, TestApp, data_key};
 
 /// One test per database for each `async fn(Totp)`, on a clock the test moves.
@@ -130,18 +134,18 @@ async fn enrol(t: &Totp, b: &Browser) -> (TotpSecret, Vec<String>) {
     let (status, html) = b.get_html("/settings/totp").await;
     assert_eq!(status, StatusCode::OK);
     let secret = secret_on(&html);
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&secret))],
-        )
-        .await;
+    let r = confirm(b, &[("code", t.code(&secret))]).await;
     assert_eq!(r.status(), StatusCode::OK, "a right code turns it on");
     let html = r.text().await.expect("body");
     let codes = recovery_codes_on(&html);
     assert_eq!(codes.len(), 10, "{html}");
     (secret, codes)
+}
+
+/// Send the set-up form's confirmation, as typed on the two-factor settings page.
+async fn confirm(b: &Browser, fields: &[(&str, String)]) -> reqwest::Response {
+    b.submit("/settings/totp", "/settings/totp/confirm", fields)
+        .await
 }
 
 /// Password, then (expecting the second step) the code; returns the code step's answer.
@@ -197,33 +201,19 @@ async fn enrolment_shows_an_svg_qr_code_and_needs_a_right_code(t: Totp) {
 
     // A wrong code leaves it off.
     let wrong = format!("{:06}", (secret.code_at_step(0) + 1) % 1_000_000);
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", wrong)],
-        )
-        .await;
+    let r = confirm(&b, &[("code", wrong)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(t.stored(email).await.totp_secret.is_none());
     // A secret sent with the form is ignored: only the server's pending one counts.
     let other = TotpSecret::generate();
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&other)), ("secret", other.to_base32())],
-        )
-        .await;
+    let r = confirm(
+        &b,
+        &[("code", t.code(&other)), ("secret", other.to_base32())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&secret))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&secret))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.expect("body");
     let codes = recovery_codes_on(&html);
@@ -259,14 +249,7 @@ async fn sign_in_asks_for_the_code_after_the_password(t: Totp) {
     let b = Browser::new(&t.app);
     let r = b.sign_in(email, PASSWORD).await;
     assert_eq!(r.headers()["location"], "/login/totp");
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kintsugi_pending="))
-        .expect("a pending-login cookie")
-        .to_owned();
+    let cookie = set_cookie(&r, "kintsugi_pending").expect("a pending-login cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     // No session yet: the password alone opens nothing.
     let r = b.get("/").await;
@@ -441,21 +424,7 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
     assert!(html.contains("name=\"totp_required\""));
 
     // Admins only: the admin's own session is held at the enrolment page at once.
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = "admins".into();
-        }
-    }
-    let r = a
-        .submit("/admin/practice", "/admin/practice", &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    require(&t, &a, "admins").await;
     for path in ["/", "/admin/practice", "/settings", "/couples/new"] {
         let r = a.get(path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
@@ -481,21 +450,7 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
 
     // Everyone: a counselor without it goes from the password straight to enrolment.
     t.next_step();
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = "everyone".into();
-        }
-    }
-    let r = a
-        .submit("/admin/practice", "/admin/practice", &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    require(&t, &a, "everyone").await;
     let c = Browser::new(&t.app);
     let r = c.sign_in(counselor, PASSWORD).await;
     assert_eq!(r.headers()["location"], "/settings/totp");
@@ -515,16 +470,16 @@ async fn the_practice_requirement_sends_counselors_to_enrol_first(t: Totp) {
 
 async fn notes_are_signed_with_a_code(t: Totp) {
     let email = "petra@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Pia & Quinn").await;
+    let me = sessions::me(&t.app, email, "Pia & Quinn").await;
     let b = Browser::new(&t.app);
     b.sign_in(email, PASSWORD).await;
     let (secret, _) = enrol(&t, &b).await;
 
     // Through the API: a code instead of the password; each code signs once.
-    let first = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -1).await);
+    let first = sessions::id_of(&sessions::schedule(&me, -1).await);
     let body =
         json!({"format": "DAP", "data": "Calm.", "assessment": "Steady.", "plan": "Weekly."});
-    let r = crate::sessions_api::save_note(&me.api, &first, &body).await;
+    let r = sessions::save_note(&me.api, &first, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let sign_path = format!("/api/v1/sessions/{first}/note/sign");
     let used = t.code(&secret);
@@ -544,8 +499,8 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     assert_eq!(note["status"], "signed");
 
     // Neither, or both: refused.
-    let second = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -2).await);
-    let r = crate::sessions_api::save_note(&me.api, &second, &body).await;
+    let second = sessions::id_of(&sessions::schedule(&me, -2).await);
+    let r = sessions::save_note(&me.api, &second, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let sign_path = format!("/api/v1/sessions/{second}/note/sign");
     let r = me.api.post_json(&sign_path, &json!({})).await;
@@ -554,11 +509,11 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     let r = me.api.post_json(&sign_path, &json!({"code": code})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The password still works.
-    let r = crate::sessions_api::sign(&me.api, &second).await;
+    let r = sessions::sign(&me.api, &second).await;
     assert_eq!(r.status(), StatusCode::OK);
 
     // On the page: the sign box asks for the code.
-    let third = crate::sessions_api::id_of(&crate::sessions_api::schedule(&me, -3).await);
+    let third = sessions::id_of(&sessions::schedule(&me, -3).await);
     let page = format!("/sessions/{third}");
     let (status, html) = b.get_html(&page).await;
     assert_eq!(status, StatusCode::OK);
@@ -592,12 +547,7 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     }
     t.next_step();
     let (_, html) = b.get_html(&page).await;
-    let version = html
-        .split("name=\"version\" value=\"")
-        .nth(1)
-        .and_then(|v| v.split('"').next())
-        .unwrap_or_default()
-        .to_owned();
+    let version = value_of(&html, "version").unwrap_or_default();
     let mut f = fields(t.code(&secret));
     f[1].1 = version;
     let r = b.submit(&page, &format!("{page}/note"), &f).await;
@@ -684,7 +634,7 @@ async fn serve_binary(
     key: Option<&DataKey>,
 ) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt as _;
-    let mut cmd = crate::encryption::kintsugi(dir, &t.app.database_url);
+    let mut cmd = kintsugi(dir, &t.app.database_url);
     cmd.arg("serve")
         .env("KINTSUGI_LOG", "warn")
         .stdout(std::process::Stdio::piped());
@@ -744,23 +694,18 @@ async fn secrets_are_sealed_with_the_data_key_and_rotate_with_it(mut t: Totp) {
     let url = t.app.database_url.clone();
     let new = match t.app.backend {
         Backend::Sqlite => {
-            let (code, stdout, stderr) = crate::encryption::run(
-                crate::encryption::kintsugi(dir.path(), &url).arg("rotate-key"),
-            )
-            .await;
+            let (code, stdout, stderr) = run(kintsugi(dir.path(), &url).arg("rotate-key")).await;
             assert_eq!(code, 0, "{stdout}{stderr}");
             let file = kintsugi_web::Config::for_database(&url).data_key_file;
             DataKey::from_base64(&std::fs::read_to_string(file).expect("key file")).expect("key")
         }
         Backend::Postgres => {
             let file = dir.path().join("new.key");
-            let (code, stdout, stderr) = crate::encryption::run(
-                crate::encryption::kintsugi(dir.path(), &url)
-                    .env("KINTSUGI_DATA_KEY", key.to_base64())
-                    .arg("rotate-key")
-                    .arg("--new-key-file")
-                    .arg(&file),
-            )
+            let (code, stdout, stderr) = run(kintsugi(dir.path(), &url)
+                .env("KINTSUGI_DATA_KEY", key.to_base64())
+                .arg("rotate-key")
+                .arg("--new-key-file")
+                .arg(&file))
             .await;
             assert_eq!(code, 0, "{stdout}{stderr}");
             DataKey::from_base64(&std::fs::read_to_string(file).expect("new key")).expect("key")
@@ -874,13 +819,7 @@ async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
         !html.contains("id=\"totp-secret\"") && !html.contains("<svg"),
         "{html}"
     );
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&first))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&first))]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.expect("body");
     assert!(html.contains("came too late"), "{html}");
@@ -897,13 +836,7 @@ async fn a_pending_secret_expires_after_fifteen_minutes(t: Totp) {
     let second = secret_on(&b.get_html("/settings/totp").await.1);
     assert_ne!(second, first);
     t.next_step();
-    let r = b
-        .submit(
-            "/settings/totp",
-            "/settings/totp/confirm",
-            &[("code", t.code(&second))],
-        )
-        .await;
+    let r = confirm(&b, &[("code", t.code(&second))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.stored(email).await.totp_secret.is_some(), "on");
 }
@@ -949,17 +882,7 @@ async fn turning_it_on_or_off_ends_the_other_sessions(t: Totp) {
 
 /// Save the practice's two-factor requirement (`none`, `admins`, `everyone`) as `admin`.
 async fn require(t: &Totp, admin: &Browser, who: &str) {
-    let mut fields = kintsugi_core::practice::settings::PracticeInput::from_model(
-        &kintsugi_core::practice::settings::ensure(&t.app.db, t.app.clock.as_ref())
-            .await
-            .expect("practice"),
-    )
-    .into_pairs();
-    for f in fields.iter_mut() {
-        if f.0 == "totp_required" {
-            f.1 = who.into();
-        }
-    }
+    let fields = practice_form_with(&t.app, "totp_required", who).await;
     let r = admin
         .submit("/admin/practice", "/admin/practice", &fields)
         .await;
@@ -970,7 +893,7 @@ async fn api_tokens_wait_for_enrolment_too(t: Totp) {
     let admin = "wanda@practice.example";
     let (a, _, _) = enrolled(&t, admin, Role::Admin).await;
     let email = "xaver@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Yara & Zeno").await;
+    let me = sessions::me(&t.app, email, "Yara & Zeno").await;
     let couples = format!("/api/v1/couples/{}", me.couple);
     assert_eq!(me.api.get(&couples).await.status(), StatusCode::OK);
 
@@ -1013,7 +936,7 @@ async fn api_tokens_wait_for_enrolment_too(t: Totp) {
 
 async fn the_requirement_is_read_with_the_session_limits_not_per_request(t: Totp) {
     let email = "yvonne@practice.example";
-    let me = crate::sessions_api::me(&t.app, email, "Ada & Bo").await;
+    let me = sessions::me(&t.app, email, "Ada & Bo").await;
     let b = Browser::new(&t.app);
     b.sign_in(email, PASSWORD).await;
     assert_eq!(b.get("/").await.status(), StatusCode::OK);

@@ -2,10 +2,20 @@
 //! database per test (a SQLite file in a temporary folder, or a new PostgreSQL database), and
 //! clients that talk to it over HTTP like a browser or an integration would.
 
+pub mod actors;
+pub mod bodies;
 pub mod browser;
+pub mod cli;
+pub mod fixture;
+pub mod hostile;
 pub mod http;
+pub mod logs;
+pub mod mail;
 pub mod queries;
+pub mod records;
+pub mod sessions;
 pub mod smtp;
+pub mod snapshot;
 
 use std::sync::Arc;
 
@@ -145,7 +155,7 @@ impl TestApp {
 
         let mut config = Config::for_database(&url);
         // A free port chosen up front, so that links built from the base URL really lead here.
-        let port = smtp::free_port();
+        let port = free_port();
         config.bind = format!("127.0.0.1:{port}").parse().expect("addr");
         config.base_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
@@ -215,7 +225,7 @@ impl TestApp {
             .await
             .expect("connect");
         let mut config = Config::for_database(&self.database_url);
-        let port = smtp::free_port();
+        let port = free_port();
         config.bind = format!("127.0.0.1:{port}").parse().expect("addr");
         config.base_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
@@ -280,6 +290,14 @@ impl TestApp {
     }
 }
 
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
 /// The data key of every server this test process starts in-process.
 pub fn data_key() -> &'static kintsugi_core::crypto::DataKey {
     static KEY: std::sync::OnceLock<kintsugi_core::crypto::DataKey> = std::sync::OnceLock::new();
@@ -325,16 +343,20 @@ impl Drop for TestApp {
     }
 }
 
+/// The partners of [`couple_form`] and [`couple_json`]: names in several scripts.
+pub const ZOE: &str = "Zoë Ñúñez-Łukasiewicz";
+pub const RENEE: &str = "Renée O’Brien";
+
 /// A couple as the page form sends it.
 pub fn couple_form(label: &str) -> Vec<(&'static str, String)> {
     vec![
         ("label", label.to_owned()),
         ("intake_date", "2026-03-02".to_owned()),
         ("disclosure_date", String::new()),
-        ("involved.name", "Zoë Ñúñez-Łukasiewicz".to_owned()),
+        ("involved.name", ZOE.to_owned()),
         ("involved.email", "zoe@mail.example".to_owned()),
         ("involved.timezone", "Europe/Warsaw".to_owned()),
-        ("hurt.name", "Renée O’Brien".to_owned()),
+        ("hurt.name", RENEE.to_owned()),
         ("hurt.email", "renee@mail.example".to_owned()),
         ("hurt.timezone", "America/New_York".to_owned()),
     ]
@@ -342,13 +364,27 @@ pub fn couple_form(label: &str) -> Vec<(&'static str, String)> {
 
 /// A couple as the API takes it.
 pub fn couple_json(label: &str) -> serde_json::Value {
+    couple_json_with(
+        label,
+        (ZOE, "zoe@mail.example", "Europe/Warsaw"),
+        (RENEE, "renee@mail.example", "America/New_York"),
+    )
+}
+
+/// A couple as the API takes it, with each partner's `(name, email, time zone)`: involved, then
+/// hurt.
+pub fn couple_json_with(
+    label: &str,
+    involved: (&str, &str, &str),
+    hurt: (&str, &str, &str),
+) -> serde_json::Value {
     serde_json::json!({
         "label": label,
         "open_agreement": false,
         "intake_date": "2026-03-02",
         "partners": [
-            {"role": "involved", "name": "Zoë Ñúñez-Łukasiewicz", "email": "zoe@mail.example", "timezone": "Europe/Warsaw"},
-            {"role": "hurt", "name": "Renée O’Brien", "email": "renee@mail.example", "timezone": "America/New_York"}
+            {"role": "involved", "name": involved.0, "email": involved.1, "timezone": involved.2},
+            {"role": "hurt", "name": hurt.0, "email": hurt.1, "timezone": hurt.2}
         ]
     })
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
+use super::free_port;
+
 pub struct SmtpServer {
     pub port: u16,
     pub maildir: PathBuf,
@@ -213,11 +215,4 @@ impl Mail {
             .unwrap_or(rest.len());
         Some(rest[..end].to_owned())
     }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
