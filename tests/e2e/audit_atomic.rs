@@ -257,7 +257,7 @@ async fn a_refused_audit_event_rolls_back_the_change(app: TestApp) {
     app.db.execute_unprepared(drop).await.expect("drop trigger");
     for (what, form_page, action, fields) in &changes {
         if *what == "password change" {
-            // SignedIn out everywhere just before.
+            // Signed out everywhere just before.
             b.sign_in("maya@practice.example", PASSWORD).await;
         }
         let last = records(&app).await;

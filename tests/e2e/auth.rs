@@ -186,7 +186,7 @@ async fn forms_without_a_valid_csrf_token_are_refused(app: TestApp) {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
     b.sign_in("a@practice.example", PASSWORD).await;
-    // SignedIn-in forms.
+    // Signed-in forms.
     for (path, fields) in [
         ("/couples", crate::support::couple_form("Forged")),
         ("/logout", vec![]),

@@ -583,7 +583,7 @@ async fn another_counselor_gets_404_on_every_library_route(app: TestApp) {
         .expect("query")
         .expect("still there");
     assert_eq!(unchanged.title, "Private exercise");
-    // SignedIn out: sign-in first.
+    // Signed out: sign-in first.
     let anon = Browser::new(&app);
     assert_eq!(anon.get("/library").await.status(), StatusCode::SEE_OTHER);
 }

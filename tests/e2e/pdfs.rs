@@ -410,7 +410,7 @@ async fn the_session_note_prints_every_section(app: TestApp) {
         &exercise_title,
         "for both partners; due",
         "Signature",
-        &format!("SignedIn by {COUNSELOR}"),
+        &format!("Signed by {COUNSELOR}"),
         "Addenda",
         "Addendum 1",
         &format!("Written by {COUNSELOR}"),
@@ -477,7 +477,7 @@ async fn a_draft_note_says_so_on_every_page(app: TestApp) {
         let page = flat(&text(&pdf, Some(n)));
         assert!(page.contains("DRAFT – not signed"), "page {n}: {page}");
     }
-    assert!(!all.contains("SignedIn by"));
+    assert!(!all.contains("Signed by"));
 }
 
 /// About `chars` characters of ordinary prose.

@@ -373,7 +373,7 @@ async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {
     let r = s.b.post_with(&note_url, &csrf, &fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let signed = stored_note(&app, id).await.expect("note");
-    assert_eq!(signed.status, NoteStatus::SignedIn);
+    assert_eq!(signed.status, NoteStatus::Signed);
     assert!(signed.signed_by.is_some() && signed.signed_at.is_some());
     let content = NoteContent::from_body(&signed.body).expect("content");
     let hash = signed.content_hash.clone().expect("hash");
@@ -383,7 +383,7 @@ async fn writing_and_signing_a_note_locks_it_on_every_path(app: TestApp) {
         "the stored hash is the content's"
     );
     let (_, html) = s.b.get_html(&page).await;
-    assert!(html.contains("SignedIn and locked"));
+    assert!(html.contains("Signed and locked"));
     assert!(html.contains(&hash));
     assert!(!html.contains("name=\"data\""), "no editor after signing");
 
@@ -454,7 +454,7 @@ async fn a_raced_double_signature_signs_once(app: TestApp) {
     statuses.sort();
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
     let signed = stored_note(&app, id).await.expect("note");
-    assert_eq!(signed.status, NoteStatus::SignedIn);
+    assert_eq!(signed.status, NoteStatus::Signed);
     let signatures = audit_event::Entity::find()
         .filter(audit_event::Column::RecordId.eq(id))
         .filter(audit_event::Column::Action.eq("note_signed"))

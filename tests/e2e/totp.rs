@@ -553,7 +553,7 @@ async fn notes_are_signed_with_a_code(t: Totp) {
     let r = b.submit(&page, &format!("{page}/note"), &f).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = b.get_html(&page).await;
-    assert!(html.contains("SignedIn and locked"));
+    assert!(html.contains("Signed and locked"));
 }
 
 async fn turning_it_off_needs_the_password_and_a_code(t: Totp) {
@@ -857,7 +857,7 @@ async fn turning_it_on_or_off_ends_the_other_sessions(t: Totp) {
     assert_eq!(r.headers()["location"], "/login");
     assert_eq!(here.get("/").await.status(), StatusCode::OK, "still in");
 
-    // SignedIn in again elsewhere, with a code; then off: elsewhere is signed out again.
+    // Signed in again elsewhere, with a code; then off: elsewhere is signed out again.
     t.next_step();
     let (elsewhere, r) = sign_in_with(&t, email, &t.code(&secret)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

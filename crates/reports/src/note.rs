@@ -249,8 +249,8 @@ fn signature_panel(flow: &mut Flow, sig: &Signature) -> Result<(), ReportError> 
         |f| {
             f.pairs(
                 &[
-                    ("SignedIn by".into(), or_missing(&sig.signer)),
-                    ("SignedIn at".into(), or_missing(&sig.signed_at)),
+                    ("Signed by".into(), or_missing(&sig.signer)),
+                    ("Signed at".into(), or_missing(&sig.signed_at)),
                     ("Content hash".into(), or_missing(&sig.content_hash)),
                 ],
                 0.24,
@@ -471,7 +471,7 @@ mod tests {
         let signed = render(&samples::note()).expect("pdf");
         let text = flat(&pdftotext(&signed, None));
         assert!(!text.contains("DRAFT"));
-        assert!(text.contains("SignedIn by Dr. Amara Wójcik"));
+        assert!(text.contains("Signed by Dr. Amara Wójcik"));
         assert!(text.contains("sha256:9f2c4e1b7a0d3c58"), "the content hash");
         assert!(text.contains("Addendum 1 · Wednesday 25 March 2026"));
         assert!(text.contains("Content hash: sha256:41d8cd98f00b204e"));

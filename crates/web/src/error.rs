@@ -26,7 +26,7 @@ pub enum AppError {
     },
     /// No valid session or token.
     Unauthorized,
-    /// SignedIn in, but the practice requires two-factor sign-in and it is not set up yet: pages
+    /// Signed in, but the practice requires two-factor sign-in and it is not set up yet: pages
     /// send the counselor to the enrolment page until it is.
     MustEnrolTotp,
     /// A state-changing request without a valid CSRF token or from another site.

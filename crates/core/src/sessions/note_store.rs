@@ -37,7 +37,7 @@ pub struct NoteRecord {
 
 impl NoteRecord {
     pub fn is_signed(&self) -> bool {
-        self.note.status == NoteStatus::SignedIn
+        self.note.status == NoteStatus::Signed
     }
 }
 
@@ -131,7 +131,7 @@ pub async fn save_draft(
             .await?
         }
         Some(current) => {
-            if current.status == NoteStatus::SignedIn {
+            if current.status == NoteStatus::Signed {
                 return Err(CoreError::Conflict(LOCKED.into()));
             }
             if expected_version.is_some_and(|v| v != current.version) {
@@ -264,7 +264,7 @@ pub async fn sign(
     }
     let hash = current.content.content_hash(session_id);
     let result = note::Entity::update_many()
-        .col_expr(note::Column::Status, Expr::value(NoteStatus::SignedIn))
+        .col_expr(note::Column::Status, Expr::value(NoteStatus::Signed))
         .col_expr(
             note::Column::SignedBy,
             Expr::value(Some(confirmed.counselor_id)),
@@ -313,7 +313,7 @@ pub async fn add_addendum(
         .filter(note::Column::SessionId.eq(session_id))
         .one(&tx)
         .await?
-        .filter(|n| n.status == NoteStatus::SignedIn)
+        .filter(|n| n.status == NoteStatus::Signed)
         .ok_or_else(|| {
             CoreError::Conflict(
                 "Addenda are for signed notes. While the note is a draft, edit it instead.".into(),

@@ -37,7 +37,7 @@ pub enum NoteStatus {
     #[sea_orm(string_value = "draft")]
     Draft,
     #[sea_orm(string_value = "signed")]
-    SignedIn,
+    Signed,
 }
 
 impl NoteStatus {
@@ -45,7 +45,7 @@ impl NoteStatus {
     pub fn key(self) -> &'static str {
         match self {
             NoteStatus::Draft => "draft",
-            NoteStatus::SignedIn => "signed",
+            NoteStatus::Signed => "signed",
         }
     }
 }

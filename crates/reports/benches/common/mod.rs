@@ -183,8 +183,8 @@ pub fn note_html(doc: &NoteDoc) -> String {
         body.push_str(&format!(
             "<div class=\"panel\">{}</div>",
             pairs(&[
-                ("SignedIn by", sig.signer.clone()),
-                ("SignedIn at", sig.signed_at.clone()),
+                ("Signed by", sig.signer.clone()),
+                ("Signed at", sig.signed_at.clone()),
                 ("Content hash", sig.content_hash.clone()),
             ])
         ));

@@ -1,4 +1,4 @@
-//! CSRF protection for forms. SignedIn-in forms carry the session's own token; the sign-in form
+//! CSRF protection for forms. Signed-in forms carry the session's own token; the sign-in form
 //! carries a token that must match a cookie set when the form was shown. Both are checked in
 //! constant time, and on top of that [`super::origin`] refuses cross-site requests outright.
 

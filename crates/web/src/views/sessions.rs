@@ -62,7 +62,7 @@ pub struct SessionRow {
     pub location: String,
     pub state_key: &'static str,
     pub state_label: &'static str,
-    /// "SignedIn", "Draft" or "No note".
+    /// "Signed", "Draft" or "No note".
     pub note_label: &'static str,
     pub note_key: &'static str,
     pub upcoming: bool,
@@ -78,7 +78,7 @@ impl SessionRow {
     ) -> Self {
         let state = SessionState::of(s.attendance.as_deref());
         let (note_key, note_label) = match note_status {
-            Some(NoteStatus::SignedIn) => ("signed", "Note signed"),
+            Some(NoteStatus::Signed) => ("signed", "Note signed"),
             Some(NoteStatus::Draft) => ("draft", "Note in draft"),
             None => ("none", "No note yet"),
         };

@@ -429,7 +429,7 @@ fn signed_note(
         session_id,
         format: content.format(),
         body: crypto::seal(Field::NoteBody, id, &content.to_body())?,
-        status: NoteStatus::SignedIn,
+        status: NoteStatus::Signed,
         signed_by: Some(counselor_id),
         signed_at: Some(signed_at),
         content_hash: Some(content.content_hash(session_id)),
